@@ -1,0 +1,132 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using static Native.Map.Core.MapConstants;
+
+namespace Native.Map.Core;
+
+/// <summary>
+/// The bucket (Go's <c>bmap</c>) for one key/value type pair: the only place that does pointer
+/// arithmetic inside a bucket. Every member folds to constants at JIT time.
+/// <code>
+///   offset 0            8                      8+8*K                  8+8*K+8*V
+///          | tophash[8] | keys[8] (K bytes each) | values[8] (V each) | overflow* |
+/// </code>
+/// Keys together and values together, so <c>&lt;long, byte&gt;</c> needs no padding. A key or value
+/// larger than 128 bytes is stored indirectly: its slot holds a pointer to its own block.
+/// </summary>
+internal static unsafe class Bucket<TKey, TValue>
+    where TKey : unmanaged
+    where TValue : unmanaged
+{
+    /// <summary>Whether keys are stored behind a pointer. Go: indirectkey.</summary>
+    public static bool IndirectKey
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => sizeof(TKey) > MaxKeySize;
+    }
+
+    /// <summary>Whether values are stored behind a pointer. Go: indirectelem.</summary>
+    public static bool IndirectValue
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => sizeof(TValue) > MaxElemSize;
+    }
+
+    /// <summary>Bytes per key slot. Go: keysize.</summary>
+    public static int KeySlotSize
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => IndirectKey ? sizeof(void*) : sizeof(TKey);
+    }
+
+    /// <summary>Bytes per value slot. Go: elemsize.</summary>
+    public static int ValueSlotSize
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => IndirectValue ? sizeof(void*) : sizeof(TValue);
+    }
+
+    /// <summary>Offset of keys[0].</summary>
+    public static int KeysOffset => DataOffset;
+
+    /// <summary>Offset of values[0].</summary>
+    public static int ValuesOffset
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => DataOffset + BucketCount * KeySlotSize;
+    }
+
+    /// <summary>Offset of the overflow pointer; always pointer-aligned since every other part is a multiple of 8.</summary>
+    public static int OverflowOffset
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ValuesOffset + BucketCount * ValueSlotSize;
+    }
+
+    /// <summary>Bucket size in bytes. Go: bucketsize.</summary>
+    public static int Size
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => OverflowOffset + sizeof(void*);
+    }
+
+    /// <summary>Bucket <paramref name="index"/> of a bucket array.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static byte* At(byte* array, nuint index) => array + index * (nuint)Size;
+
+    /// <summary>Address of key slot <paramref name="i"/> (the pointer itself when indirect).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static byte* KeySlot(byte* b, nuint i) => b + DataOffset + i * (nuint)KeySlotSize;
+
+    /// <summary>Address of value slot <paramref name="i"/> (the pointer itself when indirect).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static byte* ValueSlot(byte* b, nuint i) => b + ValuesOffset + i * (nuint)ValueSlotSize;
+
+    /// <summary>The key of slot <paramref name="i"/>, following the indirection if any (null if a stale indirect copy was scrubbed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TKey* Key(byte* b, nuint i) => IndirectKey ? *(TKey**)KeySlot(b, i) : (TKey*)KeySlot(b, i);
+
+    /// <summary>The value of slot <paramref name="i"/>, following the indirection if any.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TValue* Value(byte* b, nuint i) => IndirectValue ? *(TValue**)ValueSlot(b, i) : (TValue*)ValueSlot(b, i);
+
+    /// <summary>The next bucket of the chain, or null. Go: bmap.overflow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static byte* Overflow(byte* b) => *(byte**)(b + OverflowOffset);
+
+    /// <summary>Links <paramref name="ovf"/> after <paramref name="b"/>. Go: bmap.setoverflow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SetOverflow(byte* b, byte* ovf) => *(byte**)(b + OverflowOffset) = ovf;
+
+    /// <summary>Whether the whole chain starting at <paramref name="b"/> has been evacuated. Go: evacuated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Evacuated(byte* b)
+    {
+        byte h = b[0];
+        return h > EmptyOne && h < MinTopHash;
+    }
+
+    /// <summary>Bit i set when tophash[i] == <paramref name="top"/>: one 8-byte vector compare instead of a byte loop.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint MatchTopHash(byte* b, byte top)
+    {
+        Vector128<byte> tags = Vector128.CreateScalarUnsafe(*(ulong*)b).AsByte();
+        return Vector128.Equals(tags, Vector128.Create(top)).ExtractMostSignificantBits() & 0xFF;
+    }
+
+    /// <summary>Bit i set when slot i is empty (emptyRest or emptyOne). Go: isEmpty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint MatchEmpty(byte* b)
+    {
+        Vector128<byte> tags = Vector128.CreateScalarUnsafe(*(ulong*)b).AsByte();
+        return Vector128.Equals(tags & Vector128.Create((byte)0xFE), Vector128<byte>.Zero).ExtractMostSignificantBits() & 0xFF;
+    }
+
+    /// <summary>Whether some slot is emptyRest, which ends the chain for lookups.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool HasEmptyRest(byte* b)
+    {
+        ulong tags = *(ulong*)b;
+        return ((tags - 0x0101010101010101UL) & ~tags & 0x8080808080808080UL) != 0;
+    }
+}

@@ -1,0 +1,71 @@
+namespace Native.Map.Core;
+
+/// <summary>
+/// Constants of the bucket map, named after Go's runtime/map.go (Go 1.19–1.23).
+/// </summary>
+internal static class MapConstants
+{
+    /// <summary>log2 of the number of slots per bucket. Go: bucketCntBits.</summary>
+    public const int BucketCountBits = 3;
+
+    /// <summary>Maximum number of key/value pairs a bucket holds. Go: bucketCnt.</summary>
+    public const int BucketCount = 1 << BucketCountBits;
+
+    /// <summary>Growth starts when count &gt; LoadFactorNum/LoadFactorDen * 2^B (6.5). Go: loadFactorNum/Den.</summary>
+    public const int LoadFactorNum = 13;
+
+    /// <inheritdoc cref="LoadFactorNum"/>
+    public const int LoadFactorDen = 2;
+
+    /// <summary>Largest key kept inline in the bucket; larger keys live in their own block. Go: maxKeySize.</summary>
+    public const int MaxKeySize = 128;
+
+    /// <summary>Largest value kept inline in the bucket. Go: maxElemSize.</summary>
+    public const int MaxElemSize = 128;
+
+    /// <summary>Offset of the keys array: just past tophash[8], already 8-byte aligned. Go: dataOffset.</summary>
+    public const int DataOffset = BucketCount;
+
+    // Possible tophash values. A few low values are reserved as marks.
+    // Each bucket (including its overflow buckets) has either all or none of its entries
+    // in the evacuated* states, except inside Evacuate(), which runs under the writer flag
+    // so nobody else observes the map in between.
+
+    /// <summary>This cell is empty, and there are no more non-empty cells at higher indexes or overflows.</summary>
+    public const byte EmptyRest = 0;
+
+    /// <summary>This cell is empty.</summary>
+    public const byte EmptyOne = 1;
+
+    /// <summary>Key/value are valid; the entry was evacuated to the first half (X) of the larger table.</summary>
+    public const byte EvacuatedX = 2;
+
+    /// <summary>Same as <see cref="EvacuatedX"/>, but to the second half (Y).</summary>
+    public const byte EvacuatedY = 3;
+
+    /// <summary>Cell is empty and its bucket is evacuated.</summary>
+    public const byte EvacuatedEmpty = 4;
+
+    /// <summary>Minimum tophash of a filled cell; computed top bytes below it are shifted up.</summary>
+    public const byte MinTopHash = 5;
+
+    // hmap.flags bits.
+
+    /// <summary>A writer owns the map. Go: hashWriting. Set and cleared with a compare-and-swap.</summary>
+    public const byte HashWriting = 4;
+
+    /// <summary>The current growth is to a table of the same size. Go: sameSizeGrow.</summary>
+    public const byte SameSizeGrow = 8;
+
+    /// <summary>Not in Go: the map was disposed; set together with <see cref="HashWriting"/>, never cleared.</summary>
+    public const byte Disposed = 16;
+
+    /// <summary>Sentinel bucket id for iterator checks. Go: noCheck.</summary>
+    public static nuint NoCheck => nuint.MaxValue;
+
+    /// <summary>
+    /// Largest B we accept: 2^40 buckets is far beyond any address space we can map, so a capacity
+    /// that needs more is rejected with ArgumentOutOfRangeException before anything is allocated.
+    /// </summary>
+    public const int MaxB = 40;
+}

@@ -1,0 +1,168 @@
+using System.Numerics;
+using Native.Map.Core;
+using static Native.Map.Core.MapConstants;
+
+namespace Native.Map;
+
+public unsafe partial class NativeMap<TKey, TValue, THasher>
+{
+    /// <summary>
+    /// Finds <paramref name="key"/> or makes a slot for it and returns its value slot (a new slot
+    /// holds default). Go: mapassign. Preconditions: the caller holds the writer flag.
+    /// Nothing changes before the point where the entry is written, except growth work and linking
+    /// an empty overflow bucket, so an exception (user hash/equality code, allocation failure)
+    /// leaves the map's contents as they were.
+    /// </summary>
+    private TValue* AssignSlot(in TKey key, out bool found)
+    {
+        // Computed under the writer flag: a seed change by another writer can never slip in between.
+        ulong hash = THasher.Hash(in key, _seed);
+        if (_h.Buckets == null)
+        {
+            InstallFreshArray(_h.B);
+        }
+        byte top = TopHash(hash);
+
+        while (true)
+        {
+            nuint bucket = (nuint)hash & BucketMask(_h.B);
+            if (Growing)
+            {
+                GrowWork(bucket);
+            }
+            byte* b = Bucket<TKey, TValue>.At(_h.Buckets, bucket);
+            byte* insertB = null;
+            nuint insertI = 0;
+            byte* last = null;
+            while (true)
+            {
+                uint matches = Bucket<TKey, TValue>.MatchTopHash(b, top);
+                while (matches != 0)
+                {
+                    nuint i = (nuint)BitOperations.TrailingZeroCount(matches);
+                    if (THasher.KeyEquals(in key, in *Bucket<TKey, TValue>.Key(b, i)))
+                    {
+                        // Already have a mapping for key: the caller updates the value.
+                        found = true;
+                        return Bucket<TKey, TValue>.Value(b, i);
+                    }
+                    matches &= matches - 1;
+                }
+                if (insertB == null)
+                {
+                    uint empty = Bucket<TKey, TValue>.MatchEmpty(b);
+                    if (empty != 0)
+                    {
+                        insertB = b;
+                        insertI = (nuint)BitOperations.TrailingZeroCount(empty);
+                    }
+                }
+                if (Bucket<TKey, TValue>.HasEmptyRest(b))
+                {
+                    break; // no live cell after this one
+                }
+                byte* ovf = Bucket<TKey, TValue>.Overflow(b);
+                if (ovf == null)
+                {
+                    last = b;
+                    break;
+                }
+                b = ovf;
+            }
+
+            // Did not find the key. If we hit the max load factor, have too many overflow buckets or
+            // were asked for more capacity, and are not already growing, start growing: that
+            // invalidates everything, so try again.
+            if (!Growing && (OverLoadFactor(_h.Count + 1, _h.B) || TooManyOverflowBuckets(_h.NOverflow, _h.B) || _h.B < _targetB))
+            {
+                HashGrow();
+                continue;
+            }
+            if (_h.Count >= int.MaxValue)
+            {
+                ThrowHelper.ThrowTooManyEntries();
+            }
+
+            TKey* kmem = null;
+            TValue* vmem = null;
+            if (Bucket<TKey, TValue>.IndirectKey || Bucket<TKey, TValue>.IndirectValue)
+            {
+                AllocateIndirect(out kmem, out vmem);
+            }
+            if (insertB == null)
+            {
+                // The bucket and all its overflow buckets are full: chain a new one.
+                try
+                {
+                    insertB = NewOverflow(last);
+                }
+                catch
+                {
+                    FreeIndirect(kmem, vmem);
+                    throw;
+                }
+                insertI = 0;
+            }
+
+            // Store the new key at the insert position; the value slot is cleared to default.
+            byte* kslot = Bucket<TKey, TValue>.KeySlot(insertB, insertI);
+            byte* vslot = Bucket<TKey, TValue>.ValueSlot(insertB, insertI);
+            if (Bucket<TKey, TValue>.IndirectKey)
+            {
+                *(TKey**)kslot = kmem;
+                *kmem = key;
+            }
+            else
+            {
+                *(TKey*)kslot = key;
+            }
+            if (Bucket<TKey, TValue>.IndirectValue)
+            {
+                *(TValue**)vslot = vmem;
+            }
+            else
+            {
+                *(TValue*)vslot = default;
+            }
+            insertB[insertI] = top;
+            _h.Count++;
+            found = false;
+            return Bucket<TKey, TValue>.Value(insertB, insertI);
+        }
+    }
+
+    /// <summary>Allocates the separate key and value blocks of one entry (value zeroed), all or nothing.</summary>
+    private void AllocateIndirect(out TKey* kmem, out TValue* vmem)
+    {
+        kmem = null;
+        vmem = null;
+        if (Bucket<TKey, TValue>.IndirectKey)
+        {
+            kmem = (TKey*)AllocNative((nuint)sizeof(TKey), zeroed: false);
+        }
+        if (Bucket<TKey, TValue>.IndirectValue)
+        {
+            try
+            {
+                vmem = (TValue*)AllocNative((nuint)sizeof(TValue), zeroed: true);
+            }
+            catch
+            {
+                FreeIndirect(kmem, null);
+                throw;
+            }
+        }
+    }
+
+    private void FreeIndirect(TKey* kmem, TValue* vmem)
+    {
+        if (kmem != null)
+        {
+            FreeNative(kmem, (nuint)sizeof(TKey));
+        }
+        if (vmem != null)
+        {
+            FreeNative(vmem, (nuint)sizeof(TValue));
+        }
+    }
+}

@@ -1,0 +1,346 @@
+// This file holds the state of the map engine; the algorithms live in the other
+// Core/NativeMap.*.cs files, one per Go function family.
+//
+// NativeMap is Go's runtime map (src/runtime/map.go, Go 1.19–1.23, map_noswiss.go in 1.24)
+// on native memory.
+//
+// Terminology
+//   bucket      8 key/value slots plus 8 tophash bytes and an overflow pointer (Go: bmap).
+//   chain       a bucket and the overflow buckets hanging off it.
+//   B           log2 of the number of buckets in the current array.
+//   tophash     top byte of a key's hash, kept per slot (values below 5 are marks, see MapConstants).
+//   old array   the previous bucket array while a growth is in progress.
+//   evacuate    move the entries of one old chain into the new array.
+//
+// Layout (see Bucket.cs for offsets)
+//   | tophash[8] | keys[8] | values[8] | overflow* |       144 bytes for <long, long>
+//   The low B bits of the hash pick a bucket; the tophash byte filters slots before a key compare.
+//   A bucket array holds 2^B buckets and, for B >= 4, 2^(B-4) preallocated overflow buckets at its
+//   tail (Go's nextOverflow, with the sentinel on the last one). When those run out, overflow
+//   buckets come from chunks (OverflowChunk) rather than one malloc each, so that dropping a table
+//   costs a handful of frees.
+//
+// Lookup (Access.cs)
+//   hash -> bucket; while growing, read the old bucket instead unless it is evacuated; compare the
+//   8 tophash bytes at once, then keys; follow overflow; stop at a bucket containing emptyRest.
+//
+// Insert (Assign.cs)
+//   take the writer flag; do growth work for the bucket; find the key or the first free slot;
+//   if the key is new and the map is over its load factor (count > 6.5 * 2^B) or has too many
+//   overflow buckets (>= 2^min(B,15)), start a growth and retry; else take an overflow bucket if
+//   the chain is full (preallocated ones first), write the key, count++.
+//
+// Delete (Delete.cs)
+//   mark the slot emptyOne and clear it; if it ends the chain's live cells, walk back turning the
+//   trailing run of emptyOne into emptyRest, across overflow buckets. Count 0 re-seeds the hash.
+//
+// Growth (Grow.cs)
+//   Doubling splits each old bucket j into new buckets j (X) and j + 2^(B-1) (Y) by the new hash
+//   bit; a same-size growth rewrites chains compactly to shed overflow buckets left by deletes.
+//   Both are incremental: every insert and delete evacuates the old bucket it is about to use and
+//   one more (nevacuate, which skips buckets already done). The old array is released the moment
+//   the last old bucket is evacuated. No call ever rehashes the whole table. Evacuation of a chain
+//   is transactional: destinations are computed (user hash code may throw) and overflow buckets
+//   reserved (allocation may fail) before anything moves.
+//
+// Iteration (Iterate.cs, NativeMap.Enumerator.cs)
+//   MUST return every entry that is neither added nor removed during the iteration exactly once.
+//   MUST NOT return an entry removed before the iterator reached it.
+//   MAY return an entry added during the iteration.
+//   MUST return the current value of an entry updated during the iteration.
+//   Random start bucket and offset. Entries never move within a bucket, and evacuation leaves the
+//   old chain intact with evacuatedX/Y marks, so an iterator keeps walking the array it started on
+//   and looks evacuated keys up in the live table (Go's mapaccessK).
+//   Go's garbage collector keeps that array alive; here the iterator registry pins it: a table an
+//   iterator can still read is retired instead of freed, and freed when the last iterator moves off
+//   it, finishes or is disposed. A stale copy of an indirect key pointer is scrubbed when the key is
+//   deleted, so an iterator never follows a freed pointer.
+//
+// Thread safety
+//   Single writer. The writer flag is taken with a compare-and-swap: a second writer gets
+//   InvalidOperationException("concurrent map writes") before it touches anything, so two racing
+//   writers can never corrupt memory. Readers check the flag best-effort, as in Go. Concurrent
+//   readers without a writer are safe.
+//
+// Deviations from Go
+//   - Keys compare with IEquatable<TKey>.Equals (or the hasher's KeyEquals): NaN is one key, so the
+//     NaN special cases of evacuate/mapiternext are gone.
+//   - Concurrency violations throw catchable exceptions instead of killing the process.
+//   - Memory is freed explicitly: the old array when evacuation ends (unless an iterator pins it),
+//     everything on Dispose; a finalizer frees a forgotten map.
+//   - Overflow buckets beyond the preallocated tail come from chunks, not one allocation each.
+//   - Evacuation of a chain is transactional (see Growth) and the hash is computed after taking the
+//     writer flag, so a throwing hasher or a failed allocation leaves the map as it was.
+//   - EnsureCapacity on a non-empty map schedules successive incremental doublings.
+//   - Large arrays are mapped from the OS (lazily zeroed pages, huge pages when large).
+using System.Runtime.CompilerServices;
+using Native.Map.Core;
+using Native.Map.Hashing;
+using Native.Map.Memory;
+using static Native.Map.Core.MapConstants;
+
+namespace Native.Map;
+
+public unsafe partial class NativeMap<TKey, TValue, THasher>
+{
+    /// <summary>Go's hmap: count, flags, B, noverflow, hash0, buckets, oldbuckets, nevacuate, extra.</summary>
+    private MapHeader _h;
+
+    /// <summary>hash0 expanded to the 64-bit seed the hasher takes (a cache of <see cref="HashMix.ExpandSeed"/>(_h.Hash0)).</summary>
+    private ulong _seed;
+
+    private readonly NativeAllocator _allocator;
+
+    /// <summary>Native bytes owned by this map; also added to <see cref="NativeMapMemory.LiveBytes"/>.</summary>
+    private long _nativeBytes;
+
+    /// <summary>Exact overflow buckets linked into the current array (noverflow is only approximate).</summary>
+    private long _overflowCount;
+
+    /// <summary>Exact overflow buckets linked into the old array.</summary>
+    private long _oldOverflowCount;
+
+    /// <summary>State of the xorshift generator for noverflow sampling (Go: fastrand).</summary>
+    private uint _rng;
+
+    /// <summary>B that EnsureCapacity asked for; growths keep doubling until B reaches it.</summary>
+    private byte _targetB;
+
+    /// <summary>Test hook: keep hash0 fixed (no re-seeding), so crafted collisions stay collisions.</summary>
+    private readonly bool _fixedSeed;
+
+    /// <summary>Live enumerators and the tables they pin; null until the first enumeration.</summary>
+    private IteratorRegistry? _iterators;
+
+    private long _growthsStarted;
+    private long _sameSizeGrowthsStarted;
+
+    private static int BucketSize
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Bucket<TKey, TValue>.Size;
+    }
+
+    /// <summary>Shared constructor: validates, then allocates the bucket array when the hint needs B &gt; 0 (Go: makemap).</summary>
+    internal NativeMap(int capacity, NativeAllocator? allocator, uint? fixedHash0)
+    {
+        if (capacity < 0)
+        {
+            GC.SuppressFinalize(this);
+            ThrowHelper.ThrowCapacityOutOfRange(nameof(capacity), capacity);
+        }
+        byte b = BucketsLog2ForHint(capacity);
+        if (b > MaxB || !ArrayBytesFit(b))
+        {
+            GC.SuppressFinalize(this);
+            ThrowHelper.ThrowCapacityOutOfRange(nameof(capacity), capacity);
+        }
+        _allocator = allocator ?? NativeAllocator.Default;
+        _fixedSeed = fixedHash0.HasValue;
+        SetHash0(fixedHash0 ?? NewHash0());
+        _rng = (uint)Random.Shared.Next() | 1;
+        _h.B = b;
+        NativeMapMemory.MapCreated();
+        if (b != 0)
+        {
+            try
+            {
+                InstallFreshArray(b);
+            }
+            catch
+            {
+                FreeAll();
+                GC.SuppressFinalize(this);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Frees the native memory of a map that was never disposed.</summary>
+    ~NativeMap()
+    {
+        FreeAll();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint BucketShift(byte b) => (nuint)1 << b;
+
+    /// <summary>2^b - 1. Go: bucketMask.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint BucketMask(byte b) => BucketShift(b) - 1;
+
+    /// <summary>The tophash byte of a hash, shifted above the reserved marks. Go: tophash.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte TopHash(ulong hash)
+    {
+        byte top = (byte)(hash >> 56);
+        if (top < MinTopHash)
+        {
+            top += MinTopHash;
+        }
+        return top;
+    }
+
+    /// <summary>Whether <paramref name="count"/> items in 2^b buckets exceed the load factor 6.5. Go: overLoadFactor.</summary>
+    internal static bool OverLoadFactor(long count, byte b) =>
+        count > BucketCount && (ulong)count > LoadFactorNum * ((ulong)BucketShift(b) / LoadFactorDen);
+
+    /// <summary>
+    /// Whether noverflow buckets are too many for 2^b buckets: about as many overflow as regular
+    /// buckets, which (since dense use would have doubled the map) means sparse chains left by
+    /// deletes. Go: tooManyOverflowBuckets.
+    /// </summary>
+    internal static bool TooManyOverflowBuckets(ushort noverflow, byte b)
+    {
+        if (b > 15)
+        {
+            b = 15;
+        }
+        return noverflow >= (ushort)(1 << b);
+    }
+
+    /// <summary>Smallest B with hint &lt;= 6.5 * 2^B (and B = 0 for hint &lt;= 8). Go: makemap's loop.</summary>
+    internal static byte BucketsLog2ForHint(long hint)
+    {
+        byte b = 0;
+        while (OverLoadFactor(hint, b))
+        {
+            b++;
+        }
+        return b;
+    }
+
+    /// <summary>Entries 2^b buckets hold before growth starts.</summary>
+    internal static long CapacityFor(byte b) => b == 0 ? BucketCount : LoadFactorNum * ((long)BucketShift(b) / LoadFactorDen);
+
+    /// <summary>Whether we are in the middle of a growth. Go: growing.</summary>
+    private bool Growing
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _h.OldBuckets != null;
+    }
+
+    /// <summary>Whether the current growth keeps the size. Go: sameSizeGrow.</summary>
+    private bool IsSameSizeGrow => (_h.Flags & SameSizeGrow) != 0;
+
+    /// <summary>B of the old array. Go derives it the same way in noldbuckets.</summary>
+    private byte OldB => IsSameSizeGrow ? _h.B : (byte)(_h.B - 1);
+
+    /// <summary>Number of buckets before the current growth. Go: noldbuckets.</summary>
+    private nuint NOldBuckets => BucketShift(OldB);
+
+    /// <summary>n % noldbuckets as a mask. Go: oldbucketmask.</summary>
+    private nuint OldBucketMask => NOldBuckets - 1;
+
+    private static uint NewHash0() => (uint)Random.Shared.NextInt64();
+
+    private void SetHash0(uint hash0)
+    {
+        _h.Hash0 = hash0;
+        _seed = HashMix.ExpandSeed(hash0);
+    }
+
+    /// <summary>New hash seed, to make repeated crafted collisions harder (Go issue 25237).</summary>
+    private void Reseed()
+    {
+        if (!_fixedSeed)
+        {
+            SetHash0(NewHash0());
+        }
+    }
+
+    private uint NextRandom()
+    {
+        uint x = _rng;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        _rng = x;
+        return x;
+    }
+
+    /// <summary>
+    /// Counts a new overflow bucket in noverflow: exactly while B &lt; 16, then with probability
+    /// 1/2^(B-15), so that the 16-bit counter reaches 2^15 when there are about 2^B overflow buckets.
+    /// Go: incrnoverflow.
+    /// </summary>
+    private void IncrNOverflow()
+    {
+        if (_h.B < 16)
+        {
+            if (_h.NOverflow != ushort.MaxValue)
+            {
+                _h.NOverflow++;
+            }
+            return;
+        }
+        uint mask = (1u << (_h.B - 15)) - 1;
+        if ((NextRandom() & mask) == 0 && _h.NOverflow != ushort.MaxValue)
+        {
+            _h.NOverflow++;
+        }
+    }
+
+    // ---- writer flag -------------------------------------------------------------------------
+
+    /// <summary>Takes the writer flag or throws without having touched anything (Go: hashWriting, made exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AcquireWriter()
+    {
+        byte f = _h.Flags;
+        if ((f & (HashWriting | Disposed)) != 0
+            || Interlocked.CompareExchange(ref _h.Flags, (byte)(f | HashWriting), f) != f)
+        {
+            AcquireWriterSlow();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AcquireWriterSlow()
+    {
+        while (true)
+        {
+            byte f = Volatile.Read(ref _h.Flags);
+            if ((f & Disposed) != 0)
+            {
+                ThrowHelper.ThrowDisposed(GetType());
+            }
+            if ((f & HashWriting) != 0)
+            {
+                ThrowHelper.ThrowConcurrentWrites();
+            }
+            if (Interlocked.CompareExchange(ref _h.Flags, (byte)(f | HashWriting), f) == f)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Drops the writer flag. While it is held nobody else changes Flags (Dispose refuses to run
+    /// during a write), so a plain release store is enough.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ReleaseWriter() => Volatile.Write(ref _h.Flags, (byte)(_h.Flags & ~HashWriting));
+
+    /// <summary>Best-effort reader check, as in Go, plus use-after-dispose.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CheckRead()
+    {
+        byte f = _h.Flags;
+        if ((f & (HashWriting | Disposed)) != 0)
+        {
+            ThrowReadConflict(f);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowReadConflict(byte f)
+    {
+        if ((f & Disposed) != 0)
+        {
+            ThrowHelper.ThrowDisposed(GetType());
+        }
+        ThrowHelper.ThrowConcurrentReadWrite();
+    }
+}

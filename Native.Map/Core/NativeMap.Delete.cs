@@ -1,0 +1,127 @@
+using System.Numerics;
+using Native.Map.Core;
+using static Native.Map.Core.MapConstants;
+
+namespace Native.Map;
+
+public unsafe partial class NativeMap<TKey, TValue, THasher>
+{
+    /// <summary>
+    /// Removes <paramref name="key"/>, returning its value. Go: mapdelete.
+    /// Preconditions: the caller holds the writer flag.
+    /// </summary>
+    private bool DeleteSlot(in TKey key, out TValue value)
+    {
+        value = default;
+        if (_h.Count == 0)
+        {
+            return false;
+        }
+        ulong hash = THasher.Hash(in key, _seed);
+        nuint bucket = (nuint)hash & BucketMask(_h.B);
+        if (Growing)
+        {
+            GrowWork(bucket);
+        }
+        byte* b = Bucket<TKey, TValue>.At(_h.Buckets, bucket);
+        byte* bOrig = b;
+        byte top = TopHash(hash);
+        for (; b != null; b = Bucket<TKey, TValue>.Overflow(b))
+        {
+            uint matches = Bucket<TKey, TValue>.MatchTopHash(b, top);
+            while (matches != 0)
+            {
+                nuint i = (nuint)BitOperations.TrailingZeroCount(matches);
+                matches &= matches - 1;
+                TKey* k = Bucket<TKey, TValue>.Key(b, i);
+                if (!THasher.KeyEquals(in key, in *k))
+                {
+                    continue;
+                }
+                value = *Bucket<TKey, TValue>.Value(b, i);
+                ClearSlot(b, i, hash);
+                b[i] = EmptyOne;
+                // If the bucket now ends in a run of emptyOne cells, turn them into emptyRest.
+                WalkBackEmptyRest(bOrig, b, i);
+                _h.Count--;
+                if (_h.Count == 0)
+                {
+                    // Reset the hash seed to make it more difficult for attackers to repeatedly
+                    // trigger hash collisions. Go issue 25237.
+                    Reseed();
+                }
+                return true;
+            }
+            if (Bucket<TKey, TValue>.HasEmptyRest(b))
+            {
+                break;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Frees an entry's indirect blocks (scrubbing stale copies first) and zeroes its key and value slots.</summary>
+    private void ClearSlot(byte* b, nuint i, ulong hash)
+    {
+        byte* kslot = Bucket<TKey, TValue>.KeySlot(b, i);
+        byte* vslot = Bucket<TKey, TValue>.ValueSlot(b, i);
+        if (Bucket<TKey, TValue>.IndirectKey)
+        {
+            TKey* kmem = *(TKey**)kslot;
+            ScrubStaleKeyCopies(hash, kmem);
+            FreeNative(kmem, (nuint)sizeof(TKey));
+        }
+        if (Bucket<TKey, TValue>.IndirectValue)
+        {
+            FreeNative(*(TValue**)vslot, (nuint)sizeof(TValue));
+        }
+        new Span<byte>(kslot, Bucket<TKey, TValue>.KeySlotSize).Clear();
+        new Span<byte>(vslot, Bucket<TKey, TValue>.ValueSlotSize).Clear();
+    }
+
+    /// <summary>
+    /// Slot <paramref name="i"/> of <paramref name="b"/> just became emptyOne. If every cell after it in
+    /// the chain is emptyRest, mark it and the run of emptyOne cells before it emptyRest, walking back
+    /// across overflow buckets to the start of the chain <paramref name="bOrig"/>. Go: mapdelete's loop.
+    /// </summary>
+    private static void WalkBackEmptyRest(byte* bOrig, byte* b, nuint i)
+    {
+        if (i == BucketCount - 1)
+        {
+            byte* next = Bucket<TKey, TValue>.Overflow(b);
+            if (next != null && next[0] != EmptyRest)
+            {
+                return;
+            }
+        }
+        else if (b[i + 1] != EmptyRest)
+        {
+            return;
+        }
+        while (true)
+        {
+            b[i] = EmptyRest;
+            if (i == 0)
+            {
+                if (b == bOrig)
+                {
+                    return; // beginning of the initial bucket: done
+                }
+                // Find the previous bucket and continue at its last entry.
+                byte* c = b;
+                for (b = bOrig; Bucket<TKey, TValue>.Overflow(b) != c; b = Bucket<TKey, TValue>.Overflow(b))
+                {
+                }
+                i = BucketCount - 1;
+            }
+            else
+            {
+                i--;
+            }
+            if (b[i] != EmptyOne)
+            {
+                return;
+            }
+        }
+    }
+}

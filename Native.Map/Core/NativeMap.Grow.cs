@@ -1,0 +1,375 @@
+using System.Buffers;
+using Native.Map.Core;
+using static Native.Map.Core.MapConstants;
+
+namespace Native.Map;
+
+public unsafe partial class NativeMap<TKey, TValue, THasher>
+{
+    // ---- bucket arrays -------------------------------------------------------------------------
+
+    /// <summary>
+    /// Buckets in an array for 2^b: 2^b plus, for b &gt;= 4, 2^(b-4) preallocated overflow buckets
+    /// (the estimate for inserting the median number of elements at this b), rounded up to whole
+    /// 4 KiB pages so the tail uses the slack. Go: makeBucketArray's nbuckets with roundupsize.
+    /// </summary>
+    internal static nuint ArrayBucketCount(byte b)
+    {
+        nuint n = BucketShift(b);
+        if (b >= 4)
+        {
+            n += BucketShift((byte)(b - 4));
+            nuint size = n * (nuint)BucketSize;
+            nuint up = (size + 4095) & ~(nuint)4095;
+            n = up / (nuint)BucketSize;
+        }
+        return n;
+    }
+
+    /// <summary>Bytes of the bucket array for 2^b buckets.</summary>
+    internal static nuint ArrayBytes(byte b) => ArrayBucketCount(b) * (nuint)BucketSize;
+
+    /// <summary>Whether the array for 2^b buckets has a byte size the address space can hold.</summary>
+    private static bool ArrayBytesFit(byte b) => b <= MaxB && ((ulong)1 << b) <= (1UL << 47) / (ulong)BucketSize / 2;
+
+    /// <summary>
+    /// Allocates a zeroed array for 2^b buckets; <paramref name="nextOverflow"/> is its first
+    /// preallocated overflow bucket, and the last one carries a non-null sentinel overflow pointer
+    /// (the array itself). Go: makeBucketArray.
+    /// </summary>
+    private byte* MakeBucketArray(byte b, out byte* nextOverflow)
+    {
+        nuint nbuckets = ArrayBucketCount(b);
+        byte* buckets = (byte*)AllocNative(nbuckets * (nuint)BucketSize, zeroed: true);
+        nextOverflow = null;
+        nuint nbase = BucketShift(b);
+        if (nbase != nbuckets)
+        {
+            MarkPreallocatedTail(buckets, nbase, nbuckets);
+            nextOverflow = Bucket<TKey, TValue>.At(buckets, nbase);
+        }
+        return buckets;
+    }
+
+    /// <summary>Sets Go's sentinel: the last free bucket points back at the array, so a free bucket with a null overflow pointer has more after it.</summary>
+    private static void MarkPreallocatedTail(byte* buckets, nuint nbase, nuint nbuckets)
+    {
+        if (nbase != nbuckets)
+        {
+            Bucket<TKey, TValue>.SetOverflow(Bucket<TKey, TValue>.At(buckets, nbuckets - 1), buckets);
+        }
+    }
+
+    /// <summary>Allocates <see cref="MapExtra"/> if the map has none yet. Go: createOverflow.</summary>
+    private MapExtra* EnsureExtra()
+    {
+        if (_h.Extra == null)
+        {
+            _h.Extra = (MapExtra*)AllocNative((nuint)sizeof(MapExtra), zeroed: true);
+        }
+        return _h.Extra;
+    }
+
+    /// <summary>Gives an empty map a fresh bucket array for 2^b (first write, hint, EnsureCapacity on an empty map). All or nothing.</summary>
+    private void InstallFreshArray(byte b)
+    {
+        MapExtra* extra = EnsureExtra();
+        byte* buckets = MakeBucketArray(b, out byte* next);
+        _h.B = b;
+        _h.Buckets = buckets;
+        extra->NextOverflow = next;
+    }
+
+    /// <summary>
+    /// Takes an overflow bucket for <paramref name="b"/> and links it: the next preallocated one, or a
+    /// bucket of a new chunk when they are used up. Go: newoverflow.
+    /// </summary>
+    private byte* NewOverflow(byte* b)
+    {
+        MapExtra* extra = EnsureExtra();
+        if (extra->NextOverflow == null)
+        {
+            AddOverflowChunk(1);
+        }
+        byte* ovf = extra->NextOverflow;
+        if (Bucket<TKey, TValue>.Overflow(ovf) == null)
+        {
+            // Not the last preallocated bucket: bump the pointer.
+            extra->NextOverflow = ovf + BucketSize;
+        }
+        else
+        {
+            // The last one: clear the sentinel.
+            Bucket<TKey, TValue>.SetOverflow(ovf, null);
+            extra->NextOverflow = null;
+        }
+        IncrNOverflow();
+        _overflowCount++;
+        OnOverflowAllocated();
+        Bucket<TKey, TValue>.SetOverflow(b, ovf);
+        return ovf;
+    }
+
+    /// <summary>
+    /// Allocates a chunk of at least <paramref name="minBuckets"/> overflow buckets (2^(B-4), capped at
+    /// 4096, at least 1), makes it the free run and links it into the current table's list. Free
+    /// buckets left in the previous run are abandoned; they are freed with their table.
+    /// </summary>
+    private void AddOverflowChunk(nuint minBuckets)
+    {
+        MapExtra* extra = EnsureExtra();
+        nuint n = _h.B >= 4 ? BucketShift((byte)Math.Min(_h.B - 4, 12)) : 1;
+        if (n < minBuckets)
+        {
+            n = minBuckets;
+        }
+        nuint bytes = (nuint)OverflowChunk.HeaderSize + n * (nuint)BucketSize;
+        OverflowChunk* chunk = (OverflowChunk*)AllocNative(bytes, zeroed: true);
+        chunk->Bytes = bytes;
+        chunk->BucketCount = n;
+        chunk->Next = extra->Overflow;
+        extra->Overflow = chunk;
+        byte* first = (byte*)chunk + OverflowChunk.HeaderSize;
+        Bucket<TKey, TValue>.SetOverflow(Bucket<TKey, TValue>.At(first, n - 1), first);
+        extra->NextOverflow = first;
+    }
+
+    /// <summary>Makes sure <paramref name="count"/> overflow buckets can be taken without allocating.</summary>
+    private void ReserveOverflow(nuint count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+        MapExtra* extra = EnsureExtra();
+        nuint available = 0;
+        for (byte* p = extra->NextOverflow; p != null && available < count; p += BucketSize)
+        {
+            available++;
+            if (Bucket<TKey, TValue>.Overflow(p) != null)
+            {
+                break; // sentinel: last free bucket
+            }
+        }
+        if (available < count)
+        {
+            AddOverflowChunk(count);
+        }
+    }
+
+    // ---- growth --------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Starts a growth: to twice the buckets when over the load factor (or below EnsureCapacity's
+    /// target), otherwise to the same size to shed overflow buckets. Only allocates and swaps
+    /// pointers; the entries move incrementally in GrowWork. Go: hashGrow.
+    /// </summary>
+    private void HashGrow()
+    {
+        bool bigger = OverLoadFactor(_h.Count + 1, _h.B) || _h.B < _targetB;
+        byte newB = bigger ? (byte)(_h.B + 1) : _h.B;
+        if (!ArrayBytesFit(newB))
+        {
+            throw new OutOfMemoryException("NativeMap cannot grow past the address space.");
+        }
+        MapExtra* extra = EnsureExtra();
+        byte* newbuckets = MakeBucketArray(newB, out byte* nextOverflow);
+
+        // Commit the growth.
+        if (!bigger)
+        {
+            _h.Flags |= SameSizeGrow;
+            _sameSizeGrowthsStarted++;
+        }
+        _growthsStarted++;
+        _h.B = newB;
+        _h.OldBuckets = _h.Buckets;
+        _h.Buckets = newbuckets;
+        _h.NEvacuate = 0;
+        _h.NOverflow = 0;
+        // Promote the current overflow buckets to the old generation.
+        extra->OldOverflow = extra->Overflow;
+        extra->Overflow = null;
+        extra->NextOverflow = nextOverflow;
+        _oldOverflowCount = _overflowCount;
+        _overflowCount = 0;
+        OnGrowthStarted(bigger);
+    }
+
+    /// <summary>Evacuates the old bucket that <paramref name="bucket"/> is about to use, then one more. Go: growWork.</summary>
+    private void GrowWork(nuint bucket)
+    {
+        Evacuate(bucket & OldBucketMask);
+        if (Growing)
+        {
+            Evacuate(_h.NEvacuate);
+        }
+    }
+
+    /// <summary>
+    /// Moves the chain of old bucket <paramref name="oldbucket"/> to X (same index) and, when doubling,
+    /// Y (index + old size), marking each old cell evacuatedX/Y/Empty. The old cells keep their
+    /// keys and values, for iterators still walking the old array. Go: evacuate.
+    /// </summary>
+    /// <remarks>
+    /// Transactional, unlike Go's: pass 1 decides every destination (the hasher may throw), the
+    /// overflow buckets the destinations need are reserved (allocation may throw), and only then do
+    /// entries move. Destinations X and Y are empty: nothing is inserted into a new bucket before its
+    /// old bucket is evacuated.
+    /// </remarks>
+    private void Evacuate(nuint oldbucket)
+    {
+        byte* b = Bucket<TKey, TValue>.At(_h.OldBuckets, oldbucket);
+        nuint newbit = NOldBuckets;
+        if (!Bucket<TKey, TValue>.Evacuated(b))
+        {
+            bool sameSize = IsSameSizeGrow;
+            Span<ulong> useY = stackalloc ulong[4];
+            ulong[]? rented = null;
+            try
+            {
+                // Pass 1: destinations.
+                nuint nx = 0, ny = 0;
+                int n = 0;
+                if (!sameSize)
+                {
+                    useY.Clear();
+                }
+                for (byte* p = b; p != null; p = Bucket<TKey, TValue>.Overflow(p))
+                {
+                    for (nuint i = 0; i < BucketCount; i++)
+                    {
+                        if (p[i] < MinTopHash)
+                        {
+                            continue; // empty
+                        }
+                        bool y = false;
+                        if (!sameSize)
+                        {
+                            ulong hash = THasher.Hash(in *Bucket<TKey, TValue>.Key(p, i), _seed);
+                            y = ((nuint)hash & newbit) != 0;
+                            if ((n >> 6) >= useY.Length)
+                            {
+                                ulong[] bigger = ArrayPool<ulong>.Shared.Rent(useY.Length * 2);
+                                bigger.AsSpan().Clear();
+                                useY.CopyTo(bigger);
+                                if (rented != null)
+                                {
+                                    ArrayPool<ulong>.Shared.Return(rented);
+                                }
+                                rented = bigger;
+                                useY = bigger;
+                            }
+                            if (y)
+                            {
+                                useY[n >> 6] |= 1UL << (n & 63);
+                            }
+                        }
+                        if (y)
+                        {
+                            ny++;
+                        }
+                        else
+                        {
+                            nx++;
+                        }
+                        n++;
+                    }
+                }
+
+                // Pass 2: overflow buckets for the destinations (each starts as one empty bucket).
+                nuint need = (nx > BucketCount ? (nx - 1) / BucketCount : 0) + (ny > BucketCount ? (ny - 1) / BucketCount : 0);
+                ReserveOverflow(need);
+
+                // Pass 3: move. Nothing below can throw.
+                byte* xb = Bucket<TKey, TValue>.At(_h.Buckets, oldbucket);
+                byte* yb = sameSize ? null : Bucket<TKey, TValue>.At(_h.Buckets, oldbucket + newbit);
+                nuint xi = 0, yi = 0;
+                n = 0;
+                for (byte* p = b; p != null; p = Bucket<TKey, TValue>.Overflow(p))
+                {
+                    for (nuint i = 0; i < BucketCount; i++)
+                    {
+                        byte top = p[i];
+                        if (top < MinTopHash)
+                        {
+                            p[i] = EvacuatedEmpty;
+                            continue;
+                        }
+                        bool y = !sameSize && (useY[n >> 6] & (1UL << (n & 63))) != 0;
+                        n++;
+                        p[i] = y ? EvacuatedY : EvacuatedX;
+                        if (y)
+                        {
+                            MoveEntry(p, i, top, ref yb, ref yi);
+                        }
+                        else
+                        {
+                            MoveEntry(p, i, top, ref xb, ref xi);
+                        }
+                    }
+                }
+                OnBucketsEvacuated(1);
+            }
+            finally
+            {
+                if (rented != null)
+                {
+                    ArrayPool<ulong>.Shared.Return(rented);
+                }
+            }
+        }
+        if (oldbucket == _h.NEvacuate)
+        {
+            AdvanceEvacuationMark(newbit);
+        }
+    }
+
+    /// <summary>Copies cell <paramref name="i"/> of <paramref name="src"/> into the next slot of a destination chain (indirect blocks move by pointer).</summary>
+    private void MoveEntry(byte* src, nuint i, byte top, ref byte* dst, ref nuint di)
+    {
+        if (di == BucketCount)
+        {
+            dst = NewOverflow(dst); // reserved: cannot allocate
+            di = 0;
+        }
+        dst[di] = top;
+        Buffer.MemoryCopy(Bucket<TKey, TValue>.KeySlot(src, i), Bucket<TKey, TValue>.KeySlot(dst, di), Bucket<TKey, TValue>.KeySlotSize, Bucket<TKey, TValue>.KeySlotSize);
+        Buffer.MemoryCopy(Bucket<TKey, TValue>.ValueSlot(src, i), Bucket<TKey, TValue>.ValueSlot(dst, di), Bucket<TKey, TValue>.ValueSlotSize, Bucket<TKey, TValue>.ValueSlotSize);
+        di++;
+    }
+
+    /// <summary>
+    /// Advances nevacuate past evacuated buckets (at most 1024 per call, to stay O(1)), and ends the
+    /// growth when every old bucket is done: the old array and its overflow chunks are released.
+    /// Go: advanceEvacuationMark.
+    /// </summary>
+    private void AdvanceEvacuationMark(nuint newbit)
+    {
+        _h.NEvacuate++;
+        nuint stop = _h.NEvacuate + 1024;
+        if (stop > newbit)
+        {
+            stop = newbit;
+        }
+        while (_h.NEvacuate != stop && Bucket<TKey, TValue>.Evacuated(Bucket<TKey, TValue>.At(_h.OldBuckets, _h.NEvacuate)))
+        {
+            _h.NEvacuate++;
+        }
+        if (_h.NEvacuate == newbit)
+        {
+            // Growing is all done. Release the old array and its overflow buckets.
+            MapExtra* extra = _h.Extra;
+            byte* old = _h.OldBuckets;
+            byte oldB = OldB;
+            OverflowChunk* oldChunks = extra->OldOverflow;
+            bool sameSize = IsSameSizeGrow;
+            _h.OldBuckets = null;
+            extra->OldOverflow = null;
+            _oldOverflowCount = 0;
+            _h.Flags &= unchecked((byte)~SameSizeGrow);
+            ReleaseTable(old, ArrayBytes(oldB), oldB, oldChunks, zeroIfRetained: false);
+            OnGrowthFinished(!sameSize, abandoned: false);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using Native.Map.Core;
+using static Native.Map.Core.MapConstants;
+
+namespace Native.Map;
+
+public unsafe partial class NativeMap<TKey, TValue, THasher>
+{
+    /// <summary>
+    /// Starts an enumeration: snapshot of B and the bucket array, random start bucket and offset,
+    /// and a registry slot that pins the array. Go: mapiterinit.
+    /// </summary>
+    private void IterInit(ref Enumerator it)
+    {
+        CheckRead();
+        if (_h.Count == 0)
+        {
+            it._state = Enumerator.StateFinished;
+            return;
+        }
+        it._b = _h.B;
+        it._buckets = _h.Buckets;
+        ulong r = (ulong)Random.Shared.NextInt64();
+        it._startBucket = (nuint)r & BucketMask(_h.B);
+        it._offset = (byte)((r >> _h.B) & (BucketCount - 1));
+        it._bucket = it._startBucket;
+        it._bptr = null;
+        it._i = 0;
+        it._wrapped = false;
+        it._checkBucket = NoCheck;
+        it._slot = RegisterIterator(_h.Buckets, out it._token);
+        it._state = Enumerator.StateRunning;
+    }
+
+    /// <summary>
+    /// Advances an enumeration; false at the end. Go: mapiternext, with the NaN cases removed (keys
+    /// are reflexive here) and pins taken on any array the enumerator steps into.
+    /// </summary>
+    private bool IterNext(ref Enumerator it)
+    {
+        byte f = _h.Flags;
+        if ((f & (HashWriting | Disposed)) != 0)
+        {
+            if ((f & Disposed) != 0)
+            {
+                ThrowHelper.ThrowDisposed(GetType());
+            }
+            ThrowHelper.ThrowConcurrentIterationWrite();
+        }
+        if (!IsIteratorValid(it._slot, it._token))
+        {
+            ThrowHelper.ThrowEnumeratorInvalid();
+        }
+
+        nuint bucket = it._bucket;
+        byte* b = it._bptr;
+        nuint i = it._i;
+        nuint checkBucket = it._checkBucket;
+        while (true)
+        {
+            if (b == null)
+            {
+                if (bucket == it._startBucket && it._wrapped)
+                {
+                    return false; // end of iteration
+                }
+                if (Growing && it._b == _h.B)
+                {
+                    // Started in the middle of a growth that is not done yet. If the bucket we are
+                    // looking at has not been filled in yet (its old bucket is not evacuated), walk
+                    // the old bucket and return only the entries that will move to this bucket.
+                    nuint oldbucket = bucket & OldBucketMask;
+                    b = Bucket<TKey, TValue>.At(_h.OldBuckets, oldbucket);
+                    if (!Bucket<TKey, TValue>.Evacuated(b))
+                    {
+                        checkBucket = bucket;
+                        PinCurrentArray(it._slot, it._token, _h.OldBuckets);
+                    }
+                    else
+                    {
+                        b = Bucket<TKey, TValue>.At(it._buckets, bucket);
+                        checkBucket = NoCheck;
+                    }
+                }
+                else
+                {
+                    b = Bucket<TKey, TValue>.At(it._buckets, bucket);
+                    checkBucket = NoCheck;
+                }
+                bucket++;
+                if (bucket == BucketShift(it._b))
+                {
+                    bucket = 0;
+                    it._wrapped = true;
+                }
+                i = 0;
+            }
+            for (; i < BucketCount; i++)
+            {
+                nuint offi = (i + it._offset) & (BucketCount - 1);
+                byte top = b[offi];
+                if (top <= EmptyOne || top == EvacuatedEmpty)
+                {
+                    continue;
+                }
+                TKey* k = Bucket<TKey, TValue>.Key(b, offi);
+                if (k == null)
+                {
+                    continue; // stale indirect copy of a deleted key, scrubbed
+                }
+                if (checkBucket != NoCheck && !IsSameSizeGrow)
+                {
+                    // Walking an old bucket during a doubling: skip entries bound for the other
+                    // half; they are returned when the iteration reaches that bucket.
+                    ulong hash = THasher.Hash(in *k, _seed);
+                    if (((nuint)hash & BucketMask(it._b)) != checkBucket)
+                    {
+                        continue;
+                    }
+                }
+                if (top != EvacuatedX && top != EvacuatedY)
+                {
+                    // The golden data: return it.
+                    it._current = new KeyValuePair<TKey, TValue>(*k, *Bucket<TKey, TValue>.Value(b, offi));
+                }
+                else
+                {
+                    // The table has grown since the iterator started; the golden data for this key
+                    // is elsewhere. Look it up: it may have been deleted, updated, or deleted and
+                    // re-inserted.
+                    if (!FindSlot(in *k, THasher.Hash(in *k, _seed), out byte* rb, out nuint ri))
+                    {
+                        continue; // deleted
+                    }
+                    it._current = new KeyValuePair<TKey, TValue>(*Bucket<TKey, TValue>.Key(rb, ri), *Bucket<TKey, TValue>.Value(rb, ri));
+                }
+                it._bucket = bucket;
+                it._bptr = b;
+                it._i = (byte)(i + 1);
+                it._checkBucket = checkBucket;
+                return true;
+            }
+            b = Bucket<TKey, TValue>.Overflow(b);
+            i = 0;
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
+namespace Native.Map.Hashing;
+
+/// <summary>
+/// The mixing functions behind the default hashers: a folded 64x64-&gt;128 multiply in the style of
+/// wyhash, keyed with per-process random secrets and a per-map seed. Without the secrets an attacker
+/// cannot predict bucket or tophash, so crafted collisions need the seed; the map re-seeds on Clear
+/// and whenever it becomes empty (Go issue 25237).
+/// </summary>
+internal static class HashMix
+{
+    // Per-process secrets, random at start-up (Go: aeskeysched/hashkey). Static readonly, so tier-1
+    // code embeds them as constants.
+    internal static readonly ulong Secret0;
+    internal static readonly ulong Secret1;
+    internal static readonly ulong Secret2;
+
+#pragma warning disable CA1810 // the secrets must come from one RandomNumberGenerator call
+    static HashMix()
+#pragma warning restore CA1810
+    {
+        Span<ulong> s = stackalloc ulong[3];
+        RandomNumberGenerator.Fill(MemoryMarshal.AsBytes(s));
+        Secret0 = s[0] | 1;
+        Secret1 = s[1] | 1;
+        Secret2 = s[2] | 1;
+    }
+
+    /// <summary>Folded multiply: high ^ low halves of the 128-bit product.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Mum(ulong a, ulong b)
+    {
+        ulong hi = Math.BigMul(a, b, out ulong lo);
+        return hi ^ lo;
+    }
+
+    /// <summary>Expands a map's 32-bit hash0 into the 64-bit seed handed to hashers.</summary>
+    public static ulong ExpandSeed(uint hash0) => Mum(hash0 ^ Secret0, Secret2) ^ Secret1;
+
+    /// <summary>Hash of an 8-byte value (also used for 1-, 2- and 4-byte keys, zero-extended).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Hash64(ulong k, ulong seed)
+    {
+        ulong hi = Math.BigMul(k ^ Secret1, ulong.RotateLeft(k, 32) ^ seed, out ulong lo);
+        return Mum(lo ^ Secret0, hi ^ Secret2);
+    }
+
+    /// <summary>Hash of a 16-byte value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Hash128(ulong lo64, ulong hi64, ulong seed)
+    {
+        ulong hi = Math.BigMul(lo64 ^ Secret1, hi64 ^ seed, out ulong lo);
+        return Mum(lo ^ Secret0 ^ 16, hi ^ Secret2);
+    }
+
+    /// <summary>Hash of an arbitrary byte string (wyhash-style, 16 bytes per round).</summary>
+    public static ulong HashBytes(ReadOnlySpan<byte> data, ulong seed)
+    {
+        ulong a, b;
+        int len = data.Length;
+        ref byte p = ref MemoryMarshal.GetReference(data);
+        if (len <= 16)
+        {
+            if (len >= 8)
+            {
+                a = Unsafe.ReadUnaligned<ulong>(ref p);
+                b = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, len - 8));
+            }
+            else if (len >= 4)
+            {
+                a = Unsafe.ReadUnaligned<uint>(ref p);
+                b = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref p, len - 4));
+            }
+            else if (len > 0)
+            {
+                a = ((ulong)p << 16) | ((ulong)Unsafe.Add(ref p, len >> 1) << 8) | Unsafe.Add(ref p, len - 1);
+                b = 0;
+            }
+            else
+            {
+                a = b = 0;
+            }
+        }
+        else
+        {
+            int i = 0;
+            for (; len - i > 16; i += 16)
+            {
+                seed = Mum(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i)) ^ Secret1,
+                           Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i + 8)) ^ seed);
+            }
+            a = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, len - 16));
+            b = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, len - 8));
+        }
+        ulong h = Math.BigMul(a ^ Secret1, b ^ seed, out ulong l);
+        return Mum(l ^ Secret0 ^ (ulong)len, h ^ Secret2);
+    }
+}

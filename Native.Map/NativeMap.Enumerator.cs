@@ -1,0 +1,121 @@
+using System.Collections;
+
+namespace Native.Map;
+
+public unsafe partial class NativeMap<TKey, TValue, THasher>
+{
+    /// <summary>
+    /// Enumerates a map's entries with Go's iteration semantics: random start, and the map may be
+    /// changed during the enumeration.
+    /// </summary>
+    /// <remarks>
+    /// <para>Every entry that is neither added nor removed during the enumeration is returned exactly
+    /// once, with its current value; an entry removed before it is reached is not returned; an entry
+    /// added during the enumeration may or may not be returned. Growth during the enumeration is fine.</para>
+    /// <para>While an enumerator is live, the bucket arrays it may still read are kept (retired, not
+    /// freed). Reaching the end or calling <see cref="Dispose"/> releases them; <c>foreach</c> does
+    /// both. An enumerator abandoned half-way keeps at most its arrays until the map is disposed.</para>
+    /// <para>Copies of this struct share one registration: disposing one invalidates the others,
+    /// which then throw <see cref="InvalidOperationException"/>.</para>
+    /// </remarks>
+    public struct Enumerator : IEnumerator<KeyValuePair<TKey, TValue>>
+    {
+        internal const int StateNotStarted = 0;
+        internal const int StateRunning = 1;
+        internal const int StateFinished = 2;
+
+        private readonly NativeMap<TKey, TValue, THasher> _map;
+        internal int _state;
+        internal int _slot;
+        internal uint _token;
+        internal byte* _buckets;
+        internal byte* _bptr;
+        internal nuint _startBucket;
+        internal nuint _bucket;
+        internal nuint _checkBucket;
+        internal byte _b;
+        internal byte _offset;
+        internal byte _i;
+        internal bool _wrapped;
+        internal KeyValuePair<TKey, TValue> _current;
+        private bool _hasCurrent;
+
+        internal Enumerator(NativeMap<TKey, TValue, THasher> map)
+        {
+            _map = map;
+            map.IterInit(ref this);
+        }
+
+        /// <summary>The entry at the current position (default before the first <see cref="MoveNext"/> and after the last).</summary>
+        public readonly KeyValuePair<TKey, TValue> Current => _current;
+
+        readonly object IEnumerator.Current
+        {
+            get
+            {
+                if (!_hasCurrent)
+                {
+                    ThrowHelper.ThrowEnumeratorNotStarted();
+                }
+                return _current;
+            }
+        }
+
+        /// <summary>Advances to the next entry.</summary>
+        /// <returns>False when every entry has been returned.</returns>
+        /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+        /// <exception cref="InvalidOperationException">A write to the map is in progress, or this enumerator was disposed.</exception>
+        public bool MoveNext()
+        {
+            if (_state != StateRunning)
+            {
+                if (_map is null)
+                {
+                    return false;
+                }
+                if (_state == StateFinished)
+                {
+                    _map.CheckRead();
+                    _hasCurrent = false;
+                    _current = default;
+                    return false;
+                }
+            }
+            if (_map.IterNext(ref this))
+            {
+                _hasCurrent = true;
+                GC.KeepAlive(_map);
+                return true;
+            }
+            Finish();
+            return false;
+        }
+
+        /// <summary>Restarts the enumeration (from a new random position).</summary>
+        public void Reset()
+        {
+            if (_map is null)
+            {
+                return;
+            }
+            Finish();
+            _map.IterInit(ref this);
+        }
+
+        /// <summary>Ends the enumeration and releases the bucket arrays it pinned. Idempotent.</summary>
+        public void Dispose() => Finish();
+
+        private void Finish()
+        {
+            if (_state == StateRunning)
+            {
+                _map.UnregisterIterator(_slot, _token);
+            }
+            _state = StateFinished;
+            _hasCurrent = false;
+            _current = default;
+            _bptr = null;
+            _buckets = null;
+        }
+    }
+}
