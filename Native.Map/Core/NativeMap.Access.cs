@@ -40,6 +40,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool FindSlot(in TKey key, ulong hash, out byte* bucket, out nuint slot)
     {
+        if (ProbeCounters.Enabled)
+        {
+            return FindSlotCountingProbes(in key, hash, out bucket, out slot);
+        }
         if (_h.Count != 0)
         {
             byte* b = ReadBucket(hash);
@@ -85,5 +89,46 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             return Bucket<TKey, TValue>.Value(b, i);
         }
         return null;
+    }
+
+    /// <summary>
+    /// FindSlot as Go's byte loop, counting the filled slots examined (Go's hitprobe/missprobe):
+    /// only reached when <see cref="ProbeCounters.Enabled"/>.
+    /// </summary>
+    private bool FindSlotCountingProbes(in TKey key, ulong hash, out byte* bucket, out nuint slot)
+    {
+        long probes = 0;
+        if (_h.Count != 0)
+        {
+            byte top = TopHash(hash);
+            for (byte* b = ReadBucket(hash); b != null; b = Bucket<TKey, TValue>.Overflow(b))
+            {
+                for (nuint i = 0; i < BucketCount; i++)
+                {
+                    byte t = b[i];
+                    if (t == EmptyRest)
+                    {
+                        goto miss;
+                    }
+                    if (t < MinTopHash)
+                    {
+                        continue;
+                    }
+                    probes++;
+                    if (t == top && THasher.KeyEquals(in key, in *Bucket<TKey, TValue>.Key(b, i)))
+                    {
+                        ProbeCounters.RecordHit(probes);
+                        bucket = b;
+                        slot = i;
+                        return true;
+                    }
+                }
+            }
+        }
+    miss:
+        ProbeCounters.RecordMiss(probes);
+        bucket = null;
+        slot = 0;
+        return false;
     }
 }

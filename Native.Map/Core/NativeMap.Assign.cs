@@ -73,7 +73,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             // Did not find the key. If we hit the max load factor, have too many overflow buckets or
             // were asked for more capacity, and are not already growing, start growing: that
             // invalidates everything, so try again.
-            if (!Growing && (OverLoadFactor(_h.Count + 1, _h.B) || TooManyOverflowBuckets(_h.NOverflow, _h.B) || _h.B < _targetB))
+            if (!Growing && (OverMapLoadFactor(_h.Count + 1, _h.B) || TooManyOverflowBuckets(_h.NOverflow, _h.B) || _h.B < _targetB))
             {
                 HashGrow();
                 continue;

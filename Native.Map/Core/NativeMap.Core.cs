@@ -112,6 +112,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <summary>Live enumerators and the tables they pin; null until the first enumeration.</summary>
     private IteratorRegistry? _iterators;
 
+    /// <summary>
+    /// Twice the load factor that triggers doubling: 13 (6.5) as in Go. Only the load-factor
+    /// benchmark changes it, to reproduce Go's table for 4.0 to 8.0.
+    /// </summary>
+    private int _loadFactorTimes2 = LoadFactorNum;
+
     private long _growthsStarted;
     private long _sameSizeGrowthsStarted;
 
@@ -197,6 +203,17 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             b = 15;
         }
         return noverflow >= (ushort)(1 << b);
+    }
+
+    /// <summary>OverLoadFactor with this map's load factor (6.5 unless a benchmark changed it).</summary>
+    private bool OverMapLoadFactor(long count, byte b) =>
+        count > BucketCount && (ulong)count > (ulong)_loadFactorTimes2 * ((ulong)BucketShift(b) / 2);
+
+    /// <summary>Benchmark hook: the load factor at which this map doubles (Go's table explores 4.0 to 8.0).</summary>
+    internal double MaxLoadFactor
+    {
+        get => _loadFactorTimes2 / 2.0;
+        set => _loadFactorTimes2 = checked((int)Math.Round(value * 2));
     }
 
     /// <summary>Smallest B with hint &lt;= 6.5 * 2^B (and B = 0 for hint &lt;= 8). Go: makemap's loop.</summary>

@@ -166,7 +166,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// </summary>
     private void HashGrow()
     {
-        bool bigger = OverLoadFactor(_h.Count + 1, _h.B) || _h.B < _targetB;
+        bool bigger = OverMapLoadFactor(_h.Count + 1, _h.B) || _h.B < _targetB;
         byte newB = bigger ? (byte)(_h.B + 1) : _h.B;
         if (!ArrayBytesFit(newB))
         {
