@@ -55,6 +55,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         }
     }
 
+    /// <summary>Whether <see cref="Dispose"/> has run; the only member that does not throw afterwards.</summary>
+    public bool IsDisposed => (Volatile.Read(ref _h.Flags) & Disposed) != 0;
+
     /// <summary>Entries the map holds before its next growth (6.5 per bucket; 8 for a single bucket).</summary>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     public int Capacity
