@@ -1,47 +1,83 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Native.Map;
+
+// Telemetry hooks, called by the core at the moments Go's map has names for: hashGrow (started),
+// the end of advanceEvacuationMark or a clear mid-growth (finished), evacuate (one old bucket moved)
+// and newoverflow (one overflow bucket chained). Each hook is an inlined Enabled check; the recording
+// lives in a separate cold method, so a map nobody listens to pays one predictable branch per growth
+// step and no code size on its hot paths.
 
 public unsafe partial class NativeMap<TKey, TValue, THasher>
 {
     /// <summary>When the current growth started (Stopwatch ticks), 0 when nobody measured it.</summary>
     private long _growthStartTimestamp;
 
+    /// <summary>A growth was committed (Go: end of hashGrow). Preconditions: writer flag held.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void OnGrowthStarted(bool doubling)
     {
-        if (NativeMapTelemetry.GrowthStarted.Enabled)
+        if (NativeMapTelemetry.GrowthStarted.Enabled || NativeMapTelemetry.GrowthDuration.Enabled)
         {
-            NativeMapTelemetry.GrowthStarted.Add(1, NativeMapTelemetry.KindTag(doubling));
+            RecordGrowthStarted(doubling);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecordGrowthStarted(bool doubling)
+    {
+        NativeMapTelemetry.GrowthStarted.Add(1, NativeMapTelemetry.Kind(doubling));
         _growthStartTimestamp = NativeMapTelemetry.GrowthDuration.Enabled ? NativeMapTelemetry.Timestamp() : 0;
     }
 
+    /// <summary>
+    /// The current growth ended: the last old bucket was evacuated, or (<paramref name="abandoned"/>)
+    /// Clear dropped the old array. Preconditions: writer flag held.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void OnGrowthFinished(bool doubling, bool abandoned)
     {
-        if (NativeMapTelemetry.GrowthCompleted.Enabled)
+        if (NativeMapTelemetry.GrowthCompleted.Enabled || _growthStartTimestamp != 0)
         {
-            NativeMapTelemetry.GrowthCompleted.Add(1, NativeMapTelemetry.KindTag(doubling), new("outcome", abandoned ? "cleared" : "evacuated"));
+            RecordGrowthFinished(doubling, abandoned);
         }
-        if (_growthStartTimestamp != 0 && !abandoned && NativeMapTelemetry.GrowthDuration.Enabled)
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecordGrowthFinished(bool doubling, bool abandoned)
+    {
+        NativeMapTelemetry.GrowthCompleted.Add(1, NativeMapTelemetry.Kind(doubling), NativeMapTelemetry.Outcome(abandoned));
+        if (_growthStartTimestamp != 0 && !abandoned)
         {
-            NativeMapTelemetry.GrowthDuration.Record(Stopwatch.GetElapsedTime(_growthStartTimestamp).TotalMilliseconds, NativeMapTelemetry.KindTag(doubling));
+            NativeMapTelemetry.GrowthDuration.Record(Stopwatch.GetElapsedTime(_growthStartTimestamp).TotalSeconds, NativeMapTelemetry.Kind(doubling));
         }
         _growthStartTimestamp = 0;
     }
 
+    /// <summary><paramref name="n"/> old buckets were evacuated (Go: evacuate).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void OnBucketsEvacuated(long n)
     {
         if (NativeMapTelemetry.BucketsEvacuated.Enabled)
         {
-            NativeMapTelemetry.BucketsEvacuated.Add(n);
+            RecordBucketsEvacuated(n);
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RecordBucketsEvacuated(long n) => NativeMapTelemetry.BucketsEvacuated.Add(n);
+
+    /// <summary>One overflow bucket was chained (Go: newoverflow).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void OnOverflowAllocated()
     {
         if (NativeMapTelemetry.OverflowBucketsAllocated.Enabled)
         {
-            NativeMapTelemetry.OverflowBucketsAllocated.Add(1);
+            RecordOverflowAllocated();
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RecordOverflowAllocated() => NativeMapTelemetry.OverflowBucketsAllocated.Add(1);
 }
