@@ -1,0 +1,141 @@
+using Native.Map.Tests.Support;
+using NUnit.Framework;
+
+namespace Native.Map.Tests.Reliability.Faults;
+
+/// <summary>One step of a fault-injection workload: the same change applied to the map and to the model.</summary>
+internal sealed record FaultStep<TKey, TValue, THasher>(
+    string Name,
+    Action<NativeMap<TKey, TValue, THasher>> OnMap,
+    Action<Dictionary<TKey, TValue>> OnModel,
+    bool MapUnchangedIncludingCapacity = false)
+    where TKey : unmanaged, IEquatable<TKey>
+    where TValue : unmanaged
+    where THasher : struct, IKeyHasher<TKey>
+{
+    public static FaultStep<TKey, TValue, THasher> Set(TKey k, TValue v) => new($"Set({k})", m => m[k] = v, d => d[k] = v);
+
+    public static FaultStep<TKey, TValue, THasher> Add(TKey k, TValue v) => new($"Add({k})", m => m.Add(k, v), d => d.Add(k, v));
+
+    public static FaultStep<TKey, TValue, THasher> Remove(TKey k) => new($"Remove({k})", m => m.Remove(k), d => d.Remove(k));
+
+    /// <summary>EnsureCapacity; with <paramref name="capacityUnchangedOnFailure"/>, a failed call must also leave Capacity as it was (the documented "map is unchanged").</summary>
+    public static FaultStep<TKey, TValue, THasher> EnsureCapacity(int n, bool capacityUnchangedOnFailure = true) =>
+        new($"EnsureCapacity({n})", m => m.EnsureCapacity(n), _ => { }, MapUnchangedIncludingCapacity: capacityUnchangedOnFailure);
+}
+
+/// <summary>
+/// Fails the 1st, 2nd, 3rd, ... allocation of a workload, one run per N, until a run completes
+/// without the armed failure firing. At the failing step: the OutOfMemoryException must be the
+/// injected one, the map must hold exactly what it held before the step (lookups, Count and a full
+/// enumeration against the model), pass the invariant checker, and own exactly the bytes the
+/// allocator sees live (nothing leaked). Then the step is retried and must succeed, the rest of the
+/// workload runs, and after Dispose nothing is live.
+/// </summary>
+internal static class FaultHarness
+{
+    /// <summary>Runs the workload for N = 1, 2, ...; returns the number of faults injected.</summary>
+    public static int FailEachAllocation<TKey, TValue, THasher>(
+        Func<TrackingAllocator, NativeMap<TKey, TValue, THasher>> create,
+        IReadOnlyList<FaultStep<TKey, TValue, THasher>> prepare,
+        IReadOnlyList<FaultStep<TKey, TValue, THasher>> workload,
+        int maxRuns = 5000)
+        where TKey : unmanaged, IEquatable<TKey>
+        where TValue : unmanaged
+        where THasher : struct, IKeyHasher<TKey>
+    {
+        int faults = 0;
+        for (int n = 1; ; n++)
+        {
+            if (n > maxRuns)
+            {
+                Assert.Fail($"workload still allocating after {maxRuns} runs");
+            }
+            var alloc = new TrackingAllocator();
+            NativeMap<TKey, TValue, THasher> map = create(alloc);
+            var model = new Dictionary<TKey, TValue>();
+            try
+            {
+                foreach (FaultStep<TKey, TValue, THasher> s in prepare)
+                {
+                    s.OnMap(map);
+                    s.OnModel(model);
+                }
+                alloc.FailAllocation(n);
+                bool fired = false;
+                foreach (FaultStep<TKey, TValue, THasher> s in workload)
+                {
+                    int capacityBefore = map.Capacity;
+                    try
+                    {
+                        s.OnMap(map);
+                    }
+                    catch (OutOfMemoryException e)
+                    {
+                        Assert.That(e.Message, Does.StartWith("injected"), $"N={n} {s.Name}: an OutOfMemoryException that was not injected");
+                        Assert.That(alloc.Armed, Is.False, $"N={n} {s.Name}");
+                        fired = true;
+                        faults++;
+                        AssertSame(map, model, alloc, $"N={n}, after the injected failure in {s.Name}");
+                        if (s.MapUnchangedIncludingCapacity)
+                        {
+                            Assert.That(map.Capacity, Is.EqualTo(capacityBefore), $"N={n}: {s.Name} failed with OutOfMemoryException but changed Capacity");
+                        }
+                        s.OnMap(map); // the same operation now succeeds
+                    }
+                    s.OnModel(model);
+                }
+                AssertSame(map, model, alloc, $"N={n}, end of workload");
+                // The map keeps working: more inserts and removes after the fault.
+                int before = map.Count;
+                foreach (KeyValuePair<TKey, TValue> kv in model.Take(model.Count / 2).ToList())
+                {
+                    Assert.That(map.Remove(kv.Key), Is.True, $"N={n}: remove after the fault");
+                    model.Remove(kv.Key);
+                }
+                Assert.That(map.Count, Is.EqualTo(before - (before / 2)));
+                AssertSame(map, model, alloc, $"N={n}, after removing half");
+                if (!fired)
+                {
+                    Assert.That(alloc.Armed, Is.True, "the failure fired outside the workload");
+                    map.Dispose();
+                    alloc.AssertClean();
+                    Assert.That(faults, Is.EqualTo(n - 1), "every run before the last one should have failed once");
+                    TestContext.Out.WriteLine($"{faults} allocation failures injected, workload of {workload.Count} steps allocates {n - 1} times");
+                    return faults;
+                }
+            }
+            finally
+            {
+                map.Dispose();
+            }
+            alloc.AssertClean();
+        }
+    }
+
+    /// <summary>Map equals model (Count, every lookup, one enumeration), invariants hold, and the allocator's live bytes are exactly the map's.</summary>
+    public static void AssertSame<TKey, TValue, THasher>(NativeMap<TKey, TValue, THasher> map, Dictionary<TKey, TValue> model, TrackingAllocator alloc, string when)
+        where TKey : unmanaged, IEquatable<TKey>
+        where TValue : unmanaged
+        where THasher : struct, IKeyHasher<TKey>
+    {
+        Assert.That(map.Count, Is.EqualTo(model.Count), $"{when}: Count");
+        foreach (KeyValuePair<TKey, TValue> kv in model)
+        {
+            if (!map.TryGetValue(kv.Key, out TValue v) || !EqualityComparer<TValue>.Default.Equals(v, kv.Value))
+            {
+                Assert.Fail($"{when}: {kv.Key} lost or changed");
+            }
+        }
+        int n = 0;
+        foreach (KeyValuePair<TKey, TValue> kv in map)
+        {
+            n++;
+            Assert.That(model.ContainsKey(kv.Key), Is.True, $"{when}: enumeration returned {kv.Key}, which the model lacks");
+        }
+        Assert.That(n, Is.EqualTo(model.Count), $"{when}: enumeration count");
+        map.CheckInvariants();
+        alloc.AssertNoViolations();
+        Assert.That(alloc.LiveBytes, Is.EqualTo(map.GetStats().NativeBytes), $"{when}: the allocator holds bytes the map does not account for (leak)");
+    }
+}
