@@ -1,0 +1,249 @@
+using Native.Map.Tests.Support;
+using NUnit.Framework;
+
+namespace Native.Map.Tests.Reliability.Hostile;
+
+/// <summary>
+/// A user Equals/GetHashCode that throws, or re-enters the map, in the middle of an insert or an
+/// evacuation: a clear exception, the map consistent (invariants), usable, with the right Count.
+/// </summary>
+[TestFixture]
+[Category("Hostile")]
+public sealed class HostileKeyTests : LeakCheckedTest
+{
+    private TrackingAllocator _alloc = null!;
+    private NativeMap<HostileKey, long> _map = null!;
+    private Dictionary<long, long> _model = null!;
+
+    [SetUp]
+    public void CreateMap()
+    {
+        HostileKey.Reset();
+        _alloc = new TrackingAllocator();
+        _map = new NativeMap<HostileKey, long>(0, _alloc, 77u);
+        _model = [];
+        for (long i = 0; i < 40; i++)
+        {
+            Set(i, i * 10);
+        }
+    }
+
+    [TearDown]
+    public void DisposeMap()
+    {
+        HostileKey.Reset();
+        _map.Dispose();
+        _alloc.AssertClean();
+    }
+
+    private void Set(long id, long value)
+    {
+        _map[new HostileKey(id)] = value;
+        _model[id] = value;
+    }
+
+    /// <summary>Hooks off; map equals the model, invariants hold, and it still takes inserts and removes.</summary>
+    private void AssertConsistentAndUsable()
+    {
+        HostileKey.Reset();
+        _map.CheckInvariants();
+        Assert.That(_map.Count, Is.EqualTo(_model.Count), "Count");
+        foreach (KeyValuePair<long, long> kv in _model)
+        {
+            Assert.That(_map.TryGetValue(new HostileKey(kv.Key), out long v) && v == kv.Value, Is.True, $"key {kv.Key}");
+        }
+        Assert.That(_map.Count(kv => _model.ContainsKey(kv.Key.Id)), Is.EqualTo(_model.Count), "enumeration");
+        for (long i = 5000; i < 5300; i++)
+        {
+            Set(i, i);
+        }
+        Assert.That(_map.Remove(new HostileKey(5000)), Is.True);
+        _model.Remove(5000);
+        _map.CheckInvariants();
+        Assert.That(_map.Count, Is.EqualTo(_model.Count));
+    }
+
+    /// <summary>Two ids whose GetHashCode agree (long's hash folds the halves), so inserting one compares against the other.</summary>
+    private static long Twin(long id) => id << 32;
+
+    /// <summary>Grows to the point where a growth has started and old buckets remain.</summary>
+    private void FillUntilGrowing()
+    {
+        long i = 1000;
+        while (!_map.GetStats().IsGrowing || _map.GetStats().EvacuatedBuckets * 2 > _map.GetStats().OldBucketCount)
+        {
+            Set(i++, i);
+        }
+    }
+
+    [Test]
+    public void GetHashCodeThrows_OnInsert_MapUnchanged()
+    {
+        HostileKey.ThrowOnHash = id => id == 999;
+        Assert.Throws<HostileKeyException>(() => _map[new HostileKey(999)] = 1);
+        Assert.Throws<HostileKeyException>(() => _map.Add(new HostileKey(999), 1));
+        Assert.Throws<HostileKeyException>(() => _map.Remove(new HostileKey(999)));
+        Assert.Throws<HostileKeyException>(() => _map.ContainsKey(new HostileKey(999)));
+        AssertConsistentAndUsable();
+    }
+
+    [Test]
+    public void EqualsThrows_OnInsertIntoSharedChain_MapUnchanged()
+    {
+        long twin = Twin(7);
+        Assert.That(new HostileKey(twin).GetHashCode(), Is.EqualTo(new HostileKey(7).GetHashCode()), "test setup: the twins must collide");
+        HostileKey.ThrowOnEquals = _ => true;
+        Assert.Throws<HostileKeyException>(() => _map[new HostileKey(twin)] = 1, "inserting a key whose hash matches a stored one must call Equals");
+        Assert.Throws<HostileKeyException>(() => _map[new HostileKey(7)] = 1, "overwriting calls Equals");
+        Assert.Throws<HostileKeyException>(() => _map.Remove(new HostileKey(7)));
+        AssertConsistentAndUsable();
+        Assert.That(_map[new HostileKey(7)], Is.EqualTo(70), "the value survived the failed overwrite");
+    }
+
+    /// <summary>The hash of a stored key throws while the insert evacuates its old bucket: the evacuation is transactional, nothing moves.</summary>
+    [Test]
+    public void GetHashCodeThrows_DuringEvacuation_NothingMoves()
+    {
+        FillUntilGrowing();
+        NativeMapStats before = _map.GetStats();
+        var stored = new HashSet<long>(_model.Keys);
+        HostileKey.ThrowOnHash = id => stored.Contains(id);
+        int threw = 0;
+        for (long i = 1_000_000; i < 1_000_050; i++)
+        {
+            try
+            {
+                _map[new HostileKey(i)] = i; // hashes i (fine), then evacuates, hashing stored keys
+                _model[i] = i;
+            }
+            catch (HostileKeyException)
+            {
+                threw++;
+            }
+        }
+        Assert.That(threw, Is.GreaterThan(0), "no evacuation hashed a stored key");
+        HostileKey.Reset();
+        NativeMapStats after = _map.GetStats();
+        TestContext.Out.WriteLine($"{threw} inserts failed mid-evacuation; evacuated {before.EvacuatedBuckets} -> {after.EvacuatedBuckets} of {after.OldBucketCount}");
+        AssertConsistentAndUsable();
+    }
+
+    [Test]
+    public void EqualsReentersWithWrite_DuringInsert_ConcurrentWritesException_MapUnchanged()
+    {
+        long twin = Twin(3);
+        HostileKey.OnEquals = _ => _map[new HostileKey(123_456)] = 1;
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => _map[new HostileKey(twin)] = 5)!;
+        Assert.That(e.Message, Does.Contain("concurrent map writes"));
+        AssertConsistentAndUsable();
+        Assert.That(_map.ContainsKey(new HostileKey(123_456)), Is.False, "the refused re-entrant write happened");
+    }
+
+    [Test]
+    public void EqualsReentersWithWrite_Swallowed_OuterInsertCompletes()
+    {
+        long twin = Twin(3);
+        int refused = 0;
+        HostileKey.OnEquals = _ =>
+        {
+            try
+            {
+                _map.Remove(new HostileKey(4));
+            }
+            catch (InvalidOperationException ex) when (ex.Message.Contains("concurrent map writes", StringComparison.Ordinal))
+            {
+                refused++;
+            }
+        };
+        _map[new HostileKey(twin)] = 5;
+        _model[twin] = 5;
+        Assert.That(refused, Is.GreaterThan(0));
+        AssertConsistentAndUsable();
+    }
+
+    [Test]
+    public void EqualsReentersWithRead_DuringInsert_ConcurrentReadWriteException()
+    {
+        long twin = Twin(9);
+        HostileKey.OnEquals = _ => _map.TryGetValue(new HostileKey(1), out _);
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => _map.Add(new HostileKey(twin), 5))!;
+        Assert.That(e.Message, Does.Contain("concurrent map read and map write"));
+        AssertConsistentAndUsable();
+    }
+
+    [Test]
+    public void EqualsReentersWithForeach_DuringInsert_Refused()
+    {
+        long twin = Twin(11);
+        HostileKey.OnEquals = _ =>
+        {
+            foreach (KeyValuePair<HostileKey, long> kv in _map)
+            {
+                GC.KeepAlive(kv.Key.ToString());
+            }
+        };
+        Assert.Throws<InvalidOperationException>(() => _map.Add(new HostileKey(twin), 5));
+        AssertConsistentAndUsable();
+    }
+
+    [Test]
+    public void EqualsCallsDispose_DuringInsert_DisposeRefused_MapIntact()
+    {
+        long twin = Twin(13);
+        HostileKey.OnEquals = _ => _map.Dispose();
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => _map.Add(new HostileKey(twin), 5))!;
+        Assert.That(e.Message, Does.Contain("concurrent map writes"));
+        Assert.That(_map.IsDisposed, Is.False);
+        AssertConsistentAndUsable();
+    }
+
+    /// <summary>GetHashCode of a stored key re-enters the map with a write during evacuation.</summary>
+    [Test]
+    public void GetHashCodeReentersWithWrite_DuringEvacuation_Refused_MapConsistent()
+    {
+        FillUntilGrowing();
+        var stored = new HashSet<long>(_model.Keys);
+        int reentered = 0;
+        HostileKey.ThrowOnHash = id =>
+        {
+            if (stored.Contains(id))
+            {
+                reentered++;
+                _map.Remove(new HostileKey(id)); // throws "concurrent map writes" out of the evacuation
+            }
+            return false;
+        };
+        int refused = 0;
+        for (long i = 2_000_000; i < 2_000_050; i++)
+        {
+            try
+            {
+                _map[new HostileKey(i)] = i;
+                _model[i] = i;
+            }
+            catch (InvalidOperationException ex) when (ex.Message.Contains("concurrent map writes", StringComparison.Ordinal))
+            {
+                refused++;
+            }
+        }
+        Assert.That(reentered, Is.GreaterThan(0), "no evacuation re-entered");
+        Assert.That(refused, Is.GreaterThan(0));
+        AssertConsistentAndUsable();
+    }
+
+    /// <summary>Equals throws while an insert looks for the key in a long shared chain mid-growth: Count stays right.</summary>
+    [Test]
+    public void EqualsThrows_MidGrowth_CountRight()
+    {
+        FillUntilGrowing();
+        int threw = 0;
+        HostileKey.ThrowOnEquals = _ => true;
+        foreach (long id in _model.Keys.Take(30).ToList())
+        {
+            Assert.Throws<HostileKeyException>(() => _map[new HostileKey(Twin(id))] = 1);
+            threw++;
+        }
+        Assert.That(threw, Is.EqualTo(30));
+        AssertConsistentAndUsable();
+    }
+}
