@@ -1,16 +1,37 @@
 using BenchmarkDotNet.Running;
 using Native.Map.Bench.Config;
+using Native.Map.Bench.Demo;
 
 namespace Native.Map.Bench;
 
 /// <summary>
-/// Entry point: BenchmarkDotNet suites (<c>--filter</c>, <c>--job short</c>, <c>--list flat</c>, ...).
+/// Entry point. <c>demo</c> runs the scenario runner, <c>loadfactor</c> the load-factor table;
+/// anything else goes to BenchmarkDotNet (<c>--filter</c>, <c>--job short</c>, <c>--list flat</c>, ...).
+/// <c>demo-child</c> and <c>loadfactor-child</c> are the hidden subcommands those two start.
 /// </summary>
 internal static class Program
 {
     private static int Main(string[] args)
     {
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchConfig.Default);
-        return 0;
+        string command = args.Length > 0 ? args[0] : "";
+        string[] rest = args.Length > 0 ? args[1..] : [];
+        try
+        {
+            switch (command)
+            {
+                case DemoCommand.Command:
+                    return DemoCommand.Run(rest);
+                case DemoChild.Command:
+                    return DemoChild.Run(rest);
+                default:
+                    BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchConfig.Default);
+                    return 0;
+            }
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
     }
 }

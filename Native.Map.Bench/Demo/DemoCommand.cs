@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Native.Map.Bench.Common;
+
+namespace Native.Map.Bench.Demo;
+
+/// <summary>
+/// <c>demo</c>: the scenario runner. Builds an N-entry long -> long index in NativeMap and in
+/// Dictionary, each build in a child process of its own, and prints one side-by-side table.
+/// </summary>
+/// <remarks>
+/// Per round, four children run one after another: a throughput run and a per-insert latency run
+/// for each map. Odd rounds start with NativeMap, even rounds with Dictionary, so neither map always
+/// runs on a machine just warmed (or disturbed) by the other. The table shows medians over rounds;
+/// the JSON keeps every child's figures.
+/// </remarks>
+internal static class DemoCommand
+{
+    public const string Command = "demo";
+
+    private static readonly string[] Maps = ["NativeMap", "Dictionary"];
+
+    public static int Run(string[] args)
+    {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine(DemoOptions.Usage);
+            return 0;
+        }
+        DemoOptions o = DemoOptions.Parse(args);
+        var total = Stopwatch.StartNew();
+        Dictionary<string, string> machine = MachineInfo();
+        Console.WriteLine($"NativeMap demo: N = {o.N:N0} long -> long entries, {o.Rounds} round(s), each measurement in its own process");
+        Console.WriteLine($"  {machine["cpu"]}, {machine["cores"]} cores, {machine["runtime"]}, GC {machine["gc"]}");
+
+        var children = new List<ChildResult>();
+        var order = new List<string>();
+        for (int round = 1; round <= o.Rounds; round++)
+        {
+            string[] maps = round % 2 == 1 ? Maps : [.. Maps.Reverse()];
+            var sequence = new List<string>();
+            foreach (string mode in new[] { "throughput", "latency" })
+            {
+                foreach (string map in maps)
+                {
+                    children.Add(RunChild(map, mode, o, round));
+                    sequence.Add($"{map}/{mode}");
+                }
+            }
+            order.Add($"round {round}: {string.Join(", ", sequence)}");
+        }
+        ChildResult? telemetry = o.Telemetry ? RunChild("NativeMap", "telemetry", o, 1) : null;
+        if (telemetry is not null)
+        {
+            children.Add(telemetry);
+            order.Add("then NativeMap/telemetry (every Native.Map instrument enabled; only its growth table is used)");
+        }
+
+        DemoReport report = Summarise(o, machine, children, order);
+        Console.WriteLine();
+        Console.WriteLine($"Median of {o.Rounds} round(s), N = {o.N:N0}:");
+        Console.WriteLine(report.TableMarkdown());
+        Console.WriteLine("NativeMap growths during the build (round 1, per-insert-timed run; from the Native.Map meter):");
+        Console.Write(DemoReport.GrowthCompact(report.Growths));
+        if (report.TelemetryGrowths is { } tg)
+        {
+            Console.WriteLine();
+            Console.WriteLine("--telemetry: NativeMap growths with every Native.Map instrument enabled:");
+            Console.WriteLine(DemoReport.GrowthMarkdown(tg, withCounters: true));
+        }
+        Console.WriteLine();
+        Console.WriteLine(report.TargetsMarkdown());
+
+        Directory.CreateDirectory(o.Out);
+        string json = Path.Combine(o.Out, "demo.json");
+        string md = Path.Combine(o.Out, "demo.md");
+        string png = Path.Combine(o.Out, "latency.png");
+        File.WriteAllText(json, JsonSerializer.Serialize(report with { Children = [.. report.Children.Select(c => c with { Plot = null })] }, DemoJson.Indented));
+        File.WriteAllText(md, RenderMarkdown(report));
+        var series = new List<(string, PlotSeries, ScottPlot.Color)>();
+        foreach ((string map, ScottPlot.Color color) in new[] { ("Dictionary", ScottPlot.Colors.OrangeRed), ("NativeMap", ScottPlot.Colors.RoyalBlue) })
+        {
+            ChildResult? c = children.FirstOrDefault(c => c.Map == map && c.Mode == "latency" && c.Round == 1);
+            if (c?.Plot is { } p)
+            {
+                series.Add((map, p, color));
+            }
+        }
+        LatencyPlot.Write(png, o.N, series);
+        Console.WriteLine($"Wrote {json}, {md} and {png} ({total.Elapsed.TotalSeconds:N0} s in all).");
+        return 0;
+    }
+
+    private static ChildResult RunChild(string map, string mode, DemoOptions o, int round)
+    {
+        var sw = Stopwatch.StartNew();
+        DemoChild.Progress($"starting {map} {mode} run, round {round}");
+        (int exit, string output) = SelfProcess.Run(
+            [
+                DemoChild.Command, "--map", map, "--mode", mode, "--n", o.N.ToString(CultureInfo.InvariantCulture),
+                "--round", round.ToString(CultureInfo.InvariantCulture), "--phase-ms", o.Quick ? "100" : "250",
+            ],
+            new Dictionary<string, string?>
+            {
+                // The demo measures the code users run: no probe counting.
+                ["NATIVEMAP_COUNT_PROBES"] = null,
+                // Start tiered compilation's call counting at once instead of after 100 ms of quiet, so the
+                // warm-up reaches tier-1 code in fewer rounds. Start-up only: steady-state code is the same.
+                ["DOTNET_TC_CallCountingDelayMs"] = "0",
+            });
+        if (exit != 0)
+        {
+            throw new InvalidOperationException($"The {map} {mode} child process failed with exit code {exit}.");
+        }
+        ChildResult result = JsonSerializer.Deserialize<ChildResult>(output, DemoJson.Compact)
+            ?? throw new InvalidOperationException($"The {map} {mode} child wrote no result.");
+        DemoChild.Progress($"finished {map} {mode} run, round {round}, in {sw.Elapsed.TotalSeconds:N1} s");
+        return result;
+    }
+
+    private static DemoReport Summarise(DemoOptions o, Dictionary<string, string> machine, List<ChildResult> children, List<string> order)
+    {
+        List<ChildResult> Of(string map, string mode) => children.Where(c => c.Map == map && c.Mode == mode).ToList();
+        MetricRow Row(string metric, string unit, string mode, Func<ChildResult, double?> pick) =>
+            new(metric, unit, Median(Of("NativeMap", mode).Select(pick)), Median(Of("Dictionary", mode).Select(pick)), mode);
+
+        const double MB = 1024 * 1024;
+        var table = new List<MetricRow>
+        {
+            Row("insert from empty", "ns/op", "throughput", c => c.InsertNsPerOp),
+            Row("per-insert latency p50", "ns", "latency", c => c.Latency?.P50Ns),
+            Row("per-insert latency p99", "ns", "latency", c => c.Latency?.P99Ns),
+            Row("per-insert latency p99.9", "ns", "latency", c => c.Latency?.P999Ns),
+            Row("per-insert latency p99.99", "ns", "latency", c => c.Latency?.P9999Ns),
+            Row("per-insert latency max", "ns", "latency", c => c.Latency?.MaxNs),
+            Row("inserts slower than 1 ms", "count", "latency", c => c.Latency?.Over1Ms),
+            Row("lookup hit, shuffled", "ns/op", "throughput", c => c.LookupHitNs),
+            Row("lookup miss, shuffled", "ns/op", "throughput", c => c.LookupMissNs),
+            Row("iterate all", "ns/entry", "throughput", c => c.IterateNs),
+            Row("remove all, shuffled", "ns/op", "throughput", c => c.RemoveNs),
+            Row("gen0 collections during build", "count", "throughput", c => c.Gen0),
+            Row("gen1 collections during build", "count", "throughput", c => c.Gen1),
+            Row("gen2 collections during build", "count", "throughput", c => c.Gen2),
+            Row("GC pause during build", "ms", "throughput", c => c.GcPauseMs),
+            Row("managed bytes allocated during build", "MB", "throughput", c => c.ManagedAllocatedBytes / MB),
+            Row("managed heap growth after build (live, after full GC)", "MB", "throughput", c => c.ManagedLiveBytes / MB),
+            Row("native bytes after build", "MB", "throughput", c => c.NativeBytes / MB),
+            Row("bytes per entry (native + managed live)", "B/entry", "throughput", c => (double)(c.NativeBytes + c.ManagedLiveBytes) / c.N),
+            Row("minor page faults during build", "count", "throughput", c => c.MinorPageFaults < 0 ? null : c.MinorPageFaults),
+            Row("process RSS before build", "MB", "throughput", c => c.RssBeforeBuildBytes / MB),
+            Row("process peak RSS during build", "MB", "throughput", c => c.PeakRssBytes / MB),
+            Row("peak RSS added by the build", "MB", "throughput", c => (c.PeakRssBytes - c.RssBeforeBuildBytes) / MB),
+        };
+
+        List<GrowthEvent> growths = children.FirstOrDefault(c => c.Map == "NativeMap" && c.Mode == "latency" && c.Round == 1)?.Growths ?? [];
+        List<GrowthEvent>? telemetryGrowths = children.FirstOrDefault(c => c.Mode == "telemetry")?.Growths;
+
+        return new DemoReport
+        {
+            Date = DateTimeOffset.Now.ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture),
+            Command = "demo " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).SkipWhile(a => a != Command).Skip(1)),
+            Machine = machine,
+            N = o.N,
+            Rounds = o.Rounds,
+            ProcessOrder = order,
+            Table = table,
+            Growths = growths,
+            TelemetryGrowths = telemetryGrowths,
+            Targets = Targets(table, children),
+            Children = children,
+        };
+    }
+
+    /// <summary>Issue #3's targets, evaluated on this run's medians (they are stated for N = 10^7).</summary>
+    private static List<TargetCheck> Targets(List<MetricRow> table, List<ChildResult> children)
+    {
+        MetricRow Find(string metric) => table.First(r => r.Metric == metric);
+        TargetCheck Ratio(string target, string metric, double limit)
+        {
+            MetricRow r = Find(metric);
+            return r.Ratio is double x
+                ? new TargetCheck($"{target} <= {limit.ToString("0.00", CultureInfo.InvariantCulture)}x Dictionary", $"{x.ToString(x < 0.1 ? "0.0000" : "0.00", CultureInfo.InvariantCulture)}x", x <= limit)
+                : new TargetCheck($"{target} <= {limit:0.00}x Dictionary", "n/a", false);
+        }
+        List<ChildResult> native = children.Where(c => c.Map == "NativeMap" && c.Mode is "throughput" or "latency").ToList();
+        int gen2 = native.Count == 0 ? 0 : native.Max(c => c.Gen2);
+        double heapMb = native.Where(c => c.Mode == "throughput").Select(c => c.ManagedLiveBytes / 1048576.0).DefaultIfEmpty(0).Max();
+        double nativePerEntry = Find("native bytes after build").NativeMap is double nb ? nb * 1048576.0 / children[0].N : double.NaN;
+        return
+        [
+            Ratio("lookup hit", "lookup hit, shuffled", 0.40),
+            Ratio("lookup miss", "lookup miss, shuffled", 0.30),
+            Ratio("insert from empty", "insert from empty", 0.80),
+            Ratio("remove", "remove all, shuffled", 0.50),
+            Ratio("iterate", "iterate all", 3.0),
+            Ratio("max single-insert latency", "per-insert latency max", 0.01),
+            new TargetCheck("zero gen2 collections caused by NativeMap (any NativeMap build)", $"{gen2} (max over NativeMap runs)", gen2 == 0),
+            new TargetCheck("managed heap growth < 1 MB (NativeMap)", $"{heapMb.ToString("0.000", CultureInfo.InvariantCulture)} MB (max over rounds)", heapMb < 1),
+            new TargetCheck("native bytes per entry <= 32", $"{nativePerEntry.ToString("0.0", CultureInfo.InvariantCulture)} B (median)", nativePerEntry <= 32),
+        ];
+    }
+
+    private static double? Median(IEnumerable<double?> values)
+    {
+        double[] v = values.Where(x => x.HasValue).Select(x => x!.Value).Order().ToArray();
+        if (v.Length == 0)
+        {
+            return null;
+        }
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+
+    private static string RenderMarkdown(DemoReport r)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"# NativeMap demo: {r.N:N0} long -> long entries");
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- date: {r.Date}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- command: `{r.Command}`");
+        foreach ((string k, string v) in r.Machine)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- {k}: {v}");
+        }
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- {r.Rounds} round(s); every measurement in its own process, in this order:");
+        foreach (string line in r.ProcessOrder)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  - {line}");
+        }
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"## Side by side (median of {r.Rounds} round(s))");
+        sb.AppendLine();
+        sb.AppendLine(r.TableMarkdown());
+        ChildResult? l = r.Children.FirstOrDefault(c => c.Mode == "latency");
+        if (l?.Latency is { } lat)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Per-insert latencies include one clock read (Stopwatch.GetTimestamp; its median cost on this machine: {lat.TimerOverheadNs:0} ns).");
+            sb.AppendLine();
+        }
+        sb.AppendLine("## Against the targets of issue #3");
+        sb.AppendLine();
+        sb.AppendLine(r.TargetsMarkdown());
+        sb.AppendLine("## NativeMap growths during the build (round 1, per-insert-timed run)");
+        sb.AppendLine();
+        sb.AppendLine(DemoReport.GrowthMarkdown(r.Growths, withCounters: false));
+        if (r.TelemetryGrowths is { } tg)
+        {
+            sb.AppendLine("## --telemetry: growths with every Native.Map instrument enabled");
+            sb.AppendLine();
+            sb.AppendLine(DemoReport.GrowthMarkdown(tg, withCounters: true));
+        }
+        sb.AppendLine("## Every round");
+        sb.AppendLine();
+        sb.AppendLine(r.RoundsMarkdown());
+        sb.AppendLine("![per-insert latency](latency.png)");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The git commit of the working tree the demo runs from, and whether the library has uncommitted
+    /// changes (the library changes under the benchmarks: a figure means little without its source).
+    /// </summary>
+    private static string SourceRevision()
+    {
+        string? head = Git("rev-parse --short HEAD");
+        if (head is null)
+        {
+            return "unknown (git not available)";
+        }
+        string? dirty = Git("status --porcelain -- Native.Map");
+        return string.IsNullOrWhiteSpace(dirty) ? $"commit {head}, Native.Map/ clean" : $"commit {head}, Native.Map/ with uncommitted changes";
+
+        static string? Git(string arguments)
+        {
+            try
+            {
+                var psi = new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                using Process p = Process.Start(psi)!;
+                string output = p.StandardOutput.ReadToEnd().Trim();
+                p.WaitForExit();
+                return p.ExitCode == 0 ? output : null;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static Dictionary<string, string> MachineInfo()
+    {
+        string cpu = "unknown CPU";
+        if (File.Exists("/proc/cpuinfo"))
+        {
+            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+        }
+        string thp = File.Exists("/sys/kernel/mm/transparent_hugepage/enabled") ? File.ReadAllText("/sys/kernel/mm/transparent_hugepage/enabled").Trim() : "n/a";
+        bool concurrent = AppContext.TryGetSwitch("System.GC.Concurrent", out bool c) ? c : true;
+        return new Dictionary<string, string>
+        {
+            ["cpu"] = cpu,
+            ["cores"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
+            ["memory"] = $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024):0.0} GiB",
+            ["os"] = RuntimeInformation.OSDescription,
+            ["runtime"] = RuntimeInformation.FrameworkDescription,
+            ["gc"] = $"{(GCSettings.IsServerGC ? "server" : "workstation")}, {(concurrent ? "concurrent" : "non-concurrent")}",
+            ["transparent huge pages"] = thp,
+            ["stopwatch"] = $"{Stopwatch.Frequency:N0} ticks/s",
+            ["source"] = SourceRevision(),
+        };
+    }
+}
