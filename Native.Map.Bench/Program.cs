@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Running;
 using Native.Map.Bench.Config;
 using Native.Map.Bench.Demo;
+using Native.Map.Bench.LoadFactor;
 
 namespace Native.Map.Bench;
 
@@ -23,6 +24,10 @@ internal static class Program
                     return DemoCommand.Run(rest);
                 case DemoChild.Command:
                     return DemoChild.Run(rest);
+                case LoadFactorCommand.Command:
+                    return LoadFactorCommand.Run(rest);
+                case LoadFactorCommand.ChildCommand:
+                    return LoadFactorCommand.RunChild(rest);
                 default:
                     BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchConfig.Default);
                     return 0;
