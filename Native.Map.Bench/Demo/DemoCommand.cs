@@ -35,7 +35,11 @@ internal static class DemoCommand
         var total = Stopwatch.StartNew();
         Dictionary<string, string> machine = MachineInfo();
         Console.WriteLine($"NativeMap demo: N = {o.N:N0} long -> long entries, {o.Rounds} round(s), each measurement in its own process");
-        Console.WriteLine($"  {machine["cpu"]}, {machine["cores"]} cores, {machine["runtime"]}, GC {machine["gc"]}");
+        if (o.HugePages is not null)
+        {
+            machine["NativeMap huge-page advice"] = $"forced {o.HugePages} (--huge-pages)";
+        }
+        Console.WriteLine($"  {machine["cpu"]}, {machine["cores"]} cores, {machine["runtime"]}, GC {machine["gc"]}, load average {ProcessMemory.LoadAverage():0.00}");
 
         var children = new List<ChildResult>();
         var order = new List<string>();
@@ -99,11 +103,17 @@ internal static class DemoCommand
     {
         var sw = Stopwatch.StartNew();
         DemoChild.Progress($"starting {map} {mode} run, round {round}");
+        List<string> args =
+        [
+            DemoChild.Command, "--map", map, "--mode", mode, "--n", o.N.ToString(CultureInfo.InvariantCulture),
+            "--round", round.ToString(CultureInfo.InvariantCulture), "--phase-ms", o.Quick ? "100" : "250",
+        ];
+        if (o.HugePages is not null)
+        {
+            args.AddRange(["--huge-pages", o.HugePages]);
+        }
         (int exit, string output) = SelfProcess.Run(
-            [
-                DemoChild.Command, "--map", map, "--mode", mode, "--n", o.N.ToString(CultureInfo.InvariantCulture),
-                "--round", round.ToString(CultureInfo.InvariantCulture), "--phase-ms", o.Quick ? "100" : "250",
-            ],
+            args,
             new Dictionary<string, string?>
             {
                 // The demo measures the code users run: no probe counting.

@@ -15,6 +15,9 @@ internal sealed record DemoOptions
 
     public bool Quick { get; init; }
 
+    /// <summary>null: the library's default; otherwise "on"/"off" for NativeMap's huge-page advice (a diagnostic).</summary>
+    public string? HugePages { get; init; }
+
     public const string Usage =
         """
         demo [--n N] [--quick] [--rounds R] [--out DIR] [--telemetry]
@@ -30,6 +33,9 @@ internal sealed record DemoOptions
           --out DIR     output folder (default artifacts/demo)
           --telemetry   also run a NativeMap build with every Native.Map instrument enabled and
                         print its growth table with evacuated / overflow bucket counts
+          --huge-pages on|off
+                        diagnostic: force NativeMap's madvise(MADV_HUGEPAGE) on large bucket arrays
+                        on or off (default: whatever the library does)
         """;
 
     public static DemoOptions Parse(string[] args)
@@ -55,6 +61,10 @@ internal sealed record DemoOptions
                     break;
                 case "--telemetry":
                     o = o with { Telemetry = true };
+                    break;
+                case "--huge-pages":
+                    string hp = Next(args, ref i);
+                    o = hp is "on" or "off" ? o with { HugePages = hp } : throw new ArgumentException($"demo: --huge-pages takes on or off.\n\n{Usage}");
                     break;
                 default:
                     throw new ArgumentException($"demo: unknown argument '{args[i]}'.\n\n{Usage}");

@@ -157,7 +157,7 @@ internal sealed record DemoReport
     {
         if (r.Ratio is double ratio)
         {
-            return ratio.ToString(ratio >= 0.1 ? "0.00" : "0.0000", CultureInfo.InvariantCulture) + "x";
+            return Math.Abs(ratio) < 0.0001 ? "~0x" : ratio.ToString(Math.Abs(ratio) >= 0.1 ? "0.00" : "0.0000", CultureInfo.InvariantCulture) + "x";
         }
         return r.NativeMap == 0 && r.Dictionary == 0 ? "both 0" : "n/a (baseline 0)";
     }
