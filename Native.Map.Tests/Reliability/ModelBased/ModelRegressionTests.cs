@@ -49,4 +49,18 @@ public sealed class ModelRegressionTests : LeakCheckedTest
         new(OpKind.Foreach, Steps: [new(IterAction.RemoveCurrent, 0, 0, 0), new(IterAction.AddMany, 1000, 0, 100)]),
         new(OpKind.EnsureCapacity, Arg: 3000),
         new(OpKind.BulkSet, 2000, 0, 200)]));
+
+    /// <summary>
+    /// Shrunk by CsCheck (from 30 operations) when the X/Y split of evacuation was broken on purpose in
+    /// a scratch copy of the library (mutation check, see docs/reliability.md): two bulk inserts
+    /// through two doublings, then a remove and an overwrite of the same key.
+    /// </summary>
+    [Test]
+    public void Shrunk_EvacuationSplit_BulkInsertsThroughTwoDoublings() => LongLong.Run(new Scenario(0, null, [
+        new(OpKind.Count, 0, 0, 0),
+        new(OpKind.Remove, 0, 0, 0),
+        new(OpKind.BulkSet, 1, 95, 80),
+        new(OpKind.BulkSet, 1, -150, 233),
+        new(OpKind.Remove, 1, 0, 0),
+        new(OpKind.Set, 1, -771, 0)]));
 }
