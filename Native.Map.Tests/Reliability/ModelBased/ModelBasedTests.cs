@@ -27,9 +27,9 @@ public sealed class ModelBasedTests : LeakCheckedTest
     public void LongLong_CollidingHasher_MatchDictionary()
     {
         var checker = new MapModelChecker<long, long, CollidingHasher>(k => k, v => v);
-        long passed = ModelGen.SampleSeeded(nameof(LongLong_CollidingHasher_MatchDictionary), ModelGen.Scenarios(maxOps: 40), checker.Run, 2_000);
+        long passed = ModelGen.SampleSeeded(nameof(LongLong_CollidingHasher_MatchDictionary), ModelGen.Scenarios(maxOps: 60), checker.Run, 5_000);
         TestContext.Out.WriteLine($"operations: {checker.Operations}");
-        Assert.That(passed, Is.EqualTo(2_000));
+        Assert.That(passed, Is.EqualTo(5_000));
     }
 
     /// <summary>Keys of 200 bytes and values of 320 bytes, both stored indirectly.</summary>
@@ -37,9 +37,9 @@ public sealed class ModelBasedTests : LeakCheckedTest
     public void Big200Big320_IndirectSlots_MatchDictionary()
     {
         var checker = new MapModelChecker<Big200, Big320, DefaultKeyHasher<Big200>>(k => new Big200(k), v => new Big320(v));
-        long passed = ModelGen.SampleSeeded(nameof(Big200Big320_IndirectSlots_MatchDictionary), ModelGen.Scenarios(maxOps: 30), checker.Run, 1_000);
+        long passed = ModelGen.SampleSeeded(nameof(Big200Big320_IndirectSlots_MatchDictionary), ModelGen.Scenarios(maxOps: 30), checker.Run, 2_000);
         TestContext.Out.WriteLine($"operations: {checker.Operations}");
-        Assert.That(passed, Is.EqualTo(1_000));
+        Assert.That(passed, Is.EqualTo(2_000));
     }
 
     /// <summary>A 4-byte key and a 1-byte value: the narrowest slots (no padding between keys and values).</summary>
@@ -47,8 +47,8 @@ public sealed class ModelBasedTests : LeakCheckedTest
     public void IntByte_NarrowSlots_MatchDictionary()
     {
         var checker = new MapModelChecker<int, byte, DefaultKeyHasher<int>>(k => k, v => (byte)v);
-        long passed = ModelGen.SampleSeeded(nameof(IntByte_NarrowSlots_MatchDictionary), ModelGen.Scenarios(maxOps: 40), checker.Run, 1_500);
+        long passed = ModelGen.SampleSeeded(nameof(IntByte_NarrowSlots_MatchDictionary), ModelGen.Scenarios(maxOps: 40), checker.Run, 3_000);
         TestContext.Out.WriteLine($"operations: {checker.Operations}");
-        Assert.That(passed, Is.EqualTo(1_500));
+        Assert.That(passed, Is.EqualTo(3_000));
     }
 }
