@@ -156,6 +156,8 @@ internal static class DemoCommand
             Row("gen1 collections during build", "count", "throughput", c => c.Gen1),
             Row("gen2 collections during build", "count", "throughput", c => c.Gen2),
             Row("GC pause during build", "ms", "throughput", c => c.GcPauseMs),
+            Row("gen2 collections during the per-insert-timed build", "count", "latency", c => c.Gen2),
+            Row("GC pause during the per-insert-timed build", "ms", "latency", c => c.GcPauseMs),
             Row("managed bytes allocated during build", "MB", "throughput", c => c.ManagedAllocatedBytes / MB),
             Row("managed heap growth after build (live, after full GC)", "MB", "throughput", c => c.ManagedLiveBytes / MB),
             Row("native bytes after build", "MB", "throughput", c => c.NativeBytes / MB),
@@ -172,7 +174,7 @@ internal static class DemoCommand
         return new DemoReport
         {
             Date = DateTimeOffset.Now.ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture),
-            Command = "demo " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).SkipWhile(a => a != Command).Skip(1)),
+            Command = string.Join(' ', Environment.GetCommandLineArgs().Skip(1).SkipWhile(a => a != Command)),
             Machine = machine,
             N = o.N,
             Rounds = o.Rounds,
