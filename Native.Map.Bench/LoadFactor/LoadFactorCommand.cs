@@ -110,7 +110,7 @@ internal static class LoadFactorCommand
         File.WriteAllText(Path.Combine(outDir, "loadfactor.json"), JsonSerializer.Serialize(rows, DemoJson.Indented));
         File.WriteAllText(
             Path.Combine(outDir, "loadfactor.md"),
-            $"# NativeMap load-factor table\n\n- date: {DateTimeOffset.Now:yyyy-MM-dd HH:mm:ss zzz}\n- command: `loadfactor {string.Join(' ', args)}`\n\n{intro}\n\n{table}\n{Definitions}\n");
+            $"# NativeMap load-factor table\n\n- date: {DateTimeOffset.Now:yyyy-MM-dd HH:mm:ss zzz}\n- command: `{("loadfactor " + string.Join(' ', args)).TrimEnd()}`\n\n{intro}\n\n{table}\n{Definitions}\n");
         Console.WriteLine($"Wrote {Path.Combine(outDir, "loadfactor.md")} and loadfactor.json.");
         return 0;
     }
