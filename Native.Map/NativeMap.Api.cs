@@ -276,11 +276,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
                 }
                 else if (need > _targetB)
                 {
-                    _targetB = need;
                     if (!Growing)
                     {
-                        HashGrow();
+                        HashGrow(bigger: true); // may throw: then nothing changed
                     }
+                    _targetB = need;
                 }
             }
             return (int)Math.Min(int.MaxValue, CapacityFor(Math.Max(_h.B, _targetB)));
@@ -369,6 +369,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
                 break;
             }
         }
+        _version++;
         FreeAll();
         GC.SuppressFinalize(this);
     }

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Numerics;
 
 namespace Native.Map;
 
@@ -38,6 +39,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         internal byte _i;
         internal bool _wrapped;
         internal KeyValuePair<TKey, TValue> _current;
+
+        /// <summary>Positions still to return from the current plain bucket, valid while the map's version equals <see cref="_version"/>.</summary>
+        internal uint _fastMask;
+        internal int _version;
         private bool _hasCurrent;
 
         internal Enumerator(NativeMap<TKey, TValue, THasher> map)
@@ -67,6 +72,19 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// <exception cref="InvalidOperationException">A write to the map is in progress, or this enumerator was disposed.</exception>
         public bool MoveNext()
         {
+            uint mask = _fastMask;
+            if (mask != 0 && _version == _map._version)
+            {
+                // Fast path: the rest of a plain bucket, and nothing has written to the map since
+                // its mask was taken, so every cell in the mask is still live and in place.
+                int pos = BitOperations.TrailingZeroCount(mask);
+                _fastMask = mask & (mask - 1);
+                nuint slot = (nuint)(pos + _offset) & (Core.MapConstants.BucketCount - 1);
+                _current = new KeyValuePair<TKey, TValue>(*Core.Bucket<TKey, TValue>.Key(_bptr, slot), *Core.Bucket<TKey, TValue>.Value(_bptr, slot));
+                _i = (byte)(pos + 1);
+                return true;
+            }
+            _fastMask = 0;
             if (_state != StateRunning)
             {
                 if (_map is null)
@@ -112,6 +130,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 _map.UnregisterIterator(_slot, _token);
             }
             _state = StateFinished;
+            _fastMask = 0;
             _hasCurrent = false;
             _current = default;
             _bptr = null;

@@ -253,7 +253,6 @@ public sealed class HiddenGrowthTests : LeakCheckedTest
     // load factor, and Capacity still reports the unmet target. Expected: a doubling that only the target
     // asked for gives the target up when memory runs out, and plain inserts go on.
     [Test]
-    [Ignore("Core bug reported with issue #6: a failed scheduled doubling keeps _targetB, so every later insert of a new key throws OutOfMemoryException.")]
     public void HugeEnsureCapacity_OnANonEmptyMap_BeyondMemory_NeverMakesPlainInsertsFail()
     {
         var allocator = new BudgetAllocator(8 << 20);

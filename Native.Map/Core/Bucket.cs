@@ -122,6 +122,14 @@ internal static unsafe class Bucket<TKey, TValue>
         return Vector128.Equals(tags & Vector128.Create((byte)0xFE), Vector128<byte>.Zero).ExtractMostSignificantBits() & 0xFF;
     }
 
+    /// <summary>Bit i set when slot i holds a live entry (tophash &gt;= minTopHash).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint MatchLive(byte* b)
+    {
+        Vector128<byte> tags = Vector128.CreateScalarUnsafe(*(ulong*)b).AsByte();
+        return Vector128.GreaterThanOrEqual(tags, Vector128.Create(MinTopHash)).ExtractMostSignificantBits() & 0xFF;
+    }
+
     /// <summary>Whether some slot is emptyRest, which ends the chain for lookups.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool HasEmptyRest(byte* b)

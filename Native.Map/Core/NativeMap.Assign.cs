@@ -70,13 +70,26 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 b = ovf;
             }
 
-            // Did not find the key. If we hit the max load factor, have too many overflow buckets or
-            // were asked for more capacity, and are not already growing, start growing: that
-            // invalidates everything, so try again.
-            if (!Growing && (OverMapLoadFactor(_h.Count + 1, _h.B) || TooManyOverflowBuckets(_h.NOverflow, _h.B) || _h.B < _targetB))
+            // Did not find the key. If we hit the max load factor or have too many overflow buckets,
+            // and are not already growing, start growing: that invalidates everything, so try again.
+            if (!Growing)
             {
-                HashGrow();
-                continue;
+                bool over = OverMapLoadFactor(_h.Count + 1, _h.B);
+                if (over || TooManyOverflowBuckets(_h.NOverflow, _h.B))
+                {
+                    // Below an EnsureCapacity target a doubling also sheds overflow; if it cannot be
+                    // had, the target is dropped and the same-size growth Go would do follows.
+                    if (!over && _h.B < _targetB && TryGrowTowardTarget())
+                    {
+                        continue;
+                    }
+                    HashGrow(bigger: over);
+                    continue;
+                }
+                if (_h.B < _targetB && TryGrowTowardTarget())
+                {
+                    continue;
+                }
             }
             if (_h.Count >= int.MaxValue)
             {

@@ -118,6 +118,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// </summary>
     private int _loadFactorTimes2 = LoadFactorNum;
 
+    /// <summary>
+    /// Bumped by every write and every enumerator release. An enumerator walking a bucket with a
+    /// precomputed mask of live cells trusts the mask only while this is unchanged (Dictionary's
+    /// _version plays the same part, to throw).
+    /// </summary>
+    internal int _version;
+
     private long _growthsStarted;
     private long _sameSizeGrowthsStarted;
 
@@ -310,6 +317,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             AcquireWriterSlow();
         }
+        _version++;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

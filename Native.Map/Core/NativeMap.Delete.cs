@@ -60,23 +60,27 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         return false;
     }
 
-    /// <summary>Frees an entry's indirect blocks (scrubbing stale copies first) and zeroes its key and value slots.</summary>
+    /// <summary>
+    /// Frees an entry's indirect blocks (scrubbing stale copies first). Unlike Go, the key and value
+    /// bytes are left as they are: Go clears them for its garbage collector; here nothing reads an
+    /// empty cell, and an insert writes both (the value as default), so clearing would only cost a
+    /// write to the value's cache line.
+    /// </summary>
     private void ClearSlot(byte* b, nuint i, ulong hash)
     {
-        byte* kslot = Bucket<TKey, TValue>.KeySlot(b, i);
-        byte* vslot = Bucket<TKey, TValue>.ValueSlot(b, i);
         if (Bucket<TKey, TValue>.IndirectKey)
         {
-            TKey* kmem = *(TKey**)kslot;
-            ScrubStaleKeyCopies(hash, kmem);
-            FreeNative(kmem, (nuint)sizeof(TKey));
+            TKey** kslot = (TKey**)Bucket<TKey, TValue>.KeySlot(b, i);
+            ScrubStaleKeyCopies(hash, *kslot);
+            FreeNative(*kslot, (nuint)sizeof(TKey));
+            *kslot = null;
         }
         if (Bucket<TKey, TValue>.IndirectValue)
         {
-            FreeNative(*(TValue**)vslot, (nuint)sizeof(TValue));
+            TValue** vslot = (TValue**)Bucket<TKey, TValue>.ValueSlot(b, i);
+            FreeNative(*vslot, (nuint)sizeof(TValue));
+            *vslot = null;
         }
-        new Span<byte>(kslot, Bucket<TKey, TValue>.KeySlotSize).Clear();
-        new Span<byte>(vslot, Bucket<TKey, TValue>.ValueSlotSize).Clear();
     }
 
     /// <summary>

@@ -160,13 +160,31 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     // ---- growth --------------------------------------------------------------------------------
 
     /// <summary>
-    /// Starts a growth: to twice the buckets when over the load factor (or below EnsureCapacity's
-    /// target), otherwise to the same size to shed overflow buckets. Only allocates and swaps
-    /// pointers; the entries move incrementally in GrowWork. Go: hashGrow.
+    /// A doubling the map does not need yet, toward the capacity EnsureCapacity asked for. If memory
+    /// runs out the target is dropped and the insert goes on in the current array: a capacity
+    /// request must never make plain inserts fail.
     /// </summary>
-    private void HashGrow()
+    private bool TryGrowTowardTarget()
     {
-        bool bigger = OverMapLoadFactor(_h.Count + 1, _h.B) || _h.B < _targetB;
+        try
+        {
+            HashGrow(bigger: true);
+            return true;
+        }
+        catch (OutOfMemoryException)
+        {
+            _targetB = 0;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Starts a growth: to twice the buckets (<paramref name="bigger"/>: over the load factor, or below
+    /// EnsureCapacity's target), otherwise to the same size to shed overflow buckets. Only allocates
+    /// and swaps pointers; the entries move incrementally in GrowWork. All or nothing. Go: hashGrow.
+    /// </summary>
+    private void HashGrow(bool bigger)
+    {
         byte newB = bigger ? (byte)(_h.B + 1) : _h.B;
         if (!ArrayBytesFit(newB))
         {

@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using Native.Map.Core;
 using static Native.Map.Core.MapConstants;
 
@@ -94,6 +96,27 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 }
                 i = 0;
             }
+            if (checkBucket == NoCheck && !Bucket<TKey, TValue>.Evacuated(b))
+            {
+                // A plain bucket: every live cell is golden data. Take the live cells in the
+                // iteration's rotated order from one mask, and leave the rest of the mask to
+                // Enumerator.MoveNext's fast path.
+                uint positions = RotateRight8(Bucket<TKey, TValue>.MatchLive(b), it._offset) & (0xFFu << (int)i);
+                if (positions != 0)
+                {
+                    int pos = BitOperations.TrailingZeroCount(positions);
+                    nuint slot = (nuint)(pos + it._offset) & (BucketCount - 1);
+                    it._current = new KeyValuePair<TKey, TValue>(*Bucket<TKey, TValue>.Key(b, slot), *Bucket<TKey, TValue>.Value(b, slot));
+                    it._fastMask = positions & (positions - 1);
+                    it._version = _version;
+                    it._bucket = bucket;
+                    it._bptr = b;
+                    it._i = (byte)(pos + 1);
+                    it._checkBucket = checkBucket;
+                    return true;
+                }
+                i = BucketCount;
+            }
             for (; i < BucketCount; i++)
             {
                 nuint offi = (i + it._offset) & (BucketCount - 1);
@@ -143,4 +166,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             i = 0;
         }
     }
+
+    /// <summary>Rotates an 8-bit slot mask so that bit p stands for slot (p + offset) % 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint RotateRight8(uint mask, byte offset) => ((mask >> offset) | (mask << (BucketCount - offset))) & 0xFF;
 }

@@ -137,6 +137,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 reg.Slots[slot] = default;
                 reg.Active--;
+                _version++;
                 if ((_h.Flags & Disposed) == 0)
                 {
                     FreeUnpinnedRetired(reg);

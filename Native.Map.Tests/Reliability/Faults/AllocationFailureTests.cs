@@ -141,12 +141,10 @@ public sealed class AllocationFailureTests : LeakCheckedTest
     }
 
     /// <summary>
-    /// KNOWN BUG: EnsureCapacity on a non-empty map records the target B (_targetB) before HashGrow
-    /// allocates the new array, so when that allocation fails the map reports the new Capacity
-    /// although the call threw and documents "the map is unchanged".
+    /// Regression (found by this suite): EnsureCapacity on a non-empty map once recorded its target B
+    /// before the new array was allocated, so a failed call still changed Capacity.
     /// </summary>
     [Test]
-    [Category("KnownBug")]
     public void EnsureCapacity_NonEmptyMap_FailureLeavesCapacityUnchanged()
     {
         var alloc = new TrackingAllocator();
@@ -163,12 +161,11 @@ public sealed class AllocationFailureTests : LeakCheckedTest
     }
 
     /// <summary>
-    /// KNOWN BUG (same cause): after EnsureCapacity(int.MaxValue) on a non-empty map, every later growth
-    /// aims at B = 29; once memory runs out, no insert of a new key can ever succeed again, although
-    /// the map holds a handful of entries and its current array has room for them.
+    /// Regression (found by this suite): after EnsureCapacity(int.MaxValue) on a non-empty map, later
+    /// growths aim at B = 29; once memory ran out, no insert of a new key could succeed again. Growth
+    /// toward a requested capacity is now optional and dropped when memory runs out.
     /// </summary>
     [Test]
-    [Category("KnownBug")]
     public void EnsureCapacity_Huge_ThenOutOfMemory_MapStillAcceptsInsertsWithinItsArray()
     {
         var alloc = new TrackingAllocator { BudgetBytes = 16 << 20 };

@@ -95,9 +95,15 @@ internal static class FaultHarness
                 }
                 Assert.That(map.Count, Is.EqualTo(before - (before / 2)));
                 AssertSame(map, model, alloc, $"N={n}, after removing half");
-                if (!fired)
+                if (!fired && !alloc.Armed)
                 {
-                    Assert.That(alloc.Armed, Is.True, "the failure fired outside the workload");
+                    // The injected failure hit an optional allocation the map is allowed to give up
+                    // (growth toward an EnsureCapacity target): nothing surfaced, and the checks above
+                    // proved the map intact. Count it and move on to the next allocation.
+                    faults++;
+                }
+                else if (!fired)
+                {
                     map.Dispose();
                     alloc.AssertClean();
                     Assert.That(faults, Is.EqualTo(n - 1), "every run before the last one should have failed once");
