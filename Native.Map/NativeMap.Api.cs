@@ -90,10 +90,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         }
         set
         {
+            ulong hash = HashAndPrefetch(in key, out ulong seed);
             AcquireWriter();
             try
             {
-                *AssignSlot(in key, out _) = value;
+                *AssignSlot(in key, RehashIfReseeded(in key, hash, seed), out _) = value;
             }
             finally
             {
@@ -182,10 +183,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
     public bool TryAdd(TKey key, TValue value)
     {
+        ulong hash = HashAndPrefetch(in key, out ulong seed);
         AcquireWriter();
         try
         {
-            TValue* v = AssignSlot(in key, out bool found);
+            TValue* v = AssignSlot(in key, RehashIfReseeded(in key, hash, seed), out bool found);
             if (found)
             {
                 return false;
@@ -215,10 +217,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
     public bool Remove(TKey key, out TValue value)
     {
+        ulong hash = HashAndPrefetch(in key, out ulong seed);
         AcquireWriter();
         try
         {
-            return DeleteSlot(in key, out value);
+            return DeleteSlot(in key, RehashIfReseeded(in key, hash, seed), out value);
         }
         finally
         {

@@ -60,6 +60,9 @@ internal static class ThrowHelper
     public static void ThrowIndexOutOfRange(string paramName, int index) => throw new ArgumentOutOfRangeException(paramName, index, "Index must be within the bounds of the array.");
 
     [DoesNotReturn]
+    public static void ThrowOutputTooShort() => throw new ArgumentException("The output spans must be at least as long as the keys.");
+
+    [DoesNotReturn]
     public static void ThrowNotSupported(string message) => throw new NotSupportedException(message);
 
     [DoesNotReturn]

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Native.Map.Core;
 using static Native.Map.Core.MapConstants;
 
@@ -73,6 +74,59 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         bucket = null;
         slot = 0;
         return false;
+    }
+
+    /// <summary>
+    /// Hashes a key before a write takes the writer flag and prefetches its bucket. The flag's
+    /// compare-and-swap is a full fence that waits for the previous write's cache misses; issuing
+    /// this write's bucket load ahead of it lets the two misses overlap. Returns the hash and the seed
+    /// it was computed with: the write recomputes it if the seed changed before it got the flag.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong HashAndPrefetch(in TKey key, out ulong seed)
+    {
+        byte f = _h.Flags;
+        if ((f & (HashWriting | Disposed)) != 0)
+        {
+            // Refuse before running the user's hash code: a write re-entered from that very code
+            // must fail here, not recurse. Only a check: the flag is taken by AcquireWriter.
+            ThrowWriteRefused(f);
+        }
+        seed = _seed;
+        ulong hash = THasher.Hash(in key, seed);
+        byte* buckets = _h.Buckets;
+        if (Sse.IsSupported && buckets != null)
+        {
+            byte* b = Bucket<TKey, TValue>.At(buckets, (nuint)hash & BucketMask(_h.B));
+            Sse.Prefetch0(b);
+            Sse.Prefetch0(b + Bucket<TKey, TValue>.Size - 1);
+        }
+        return hash;
+    }
+
+    /// <summary>The hash of a key for a write holding the flag, reusing the one from <see cref="HashAndPrefetch"/> when the seed is unchanged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong RehashIfReseeded(in TKey key, ulong hash, ulong seed) => seed == _seed ? hash : THasher.Hash(in key, _seed);
+
+    internal TValue* FindValueForMarshal(in TKey key)
+    {
+        TValue* v = FindValue(in key);
+        GC.KeepAlive(this);
+        return v;
+    }
+
+    internal TValue* AssignForMarshal(in TKey key, out bool exists)
+    {
+        AcquireWriter();
+        try
+        {
+            return AssignSlot(in key, out exists);
+        }
+        finally
+        {
+            ReleaseWriter();
+            GC.KeepAlive(this);
+        }
     }
 
     /// <summary>Pointer to the value stored for <paramref name="key"/>, or null. Checks flags. Go: mapaccess1.</summary>

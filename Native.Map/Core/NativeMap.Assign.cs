@@ -13,10 +13,15 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// an empty overflow bucket, so an exception (user hash/equality code, allocation failure)
     /// leaves the map's contents as they were.
     /// </summary>
-    private TValue* AssignSlot(in TKey key, out bool found)
+    private TValue* AssignSlot(in TKey key, out bool found) => AssignSlot(in key, THasher.Hash(in key, _seed), out found);
+
+    /// <summary>
+    /// <see cref="AssignSlot(in TKey, out bool)"/> with the key's hash under the current seed.
+    /// Preconditions: the writer flag is held and <paramref name="hash"/> was computed with the seed
+    /// the map has now (see <see cref="HashAndPrefetch"/>).
+    /// </summary>
+    private TValue* AssignSlot(in TKey key, ulong hash, out bool found)
     {
-        // Computed under the writer flag: a seed change by another writer can never slip in between.
-        ulong hash = THasher.Hash(in key, _seed);
         if (_h.Buckets == null)
         {
             InstallFreshArray(_h.B);

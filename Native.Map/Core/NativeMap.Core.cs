@@ -321,6 +321,16 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowWriteRefused(byte f)
+    {
+        if ((f & Disposed) != 0)
+        {
+            ThrowHelper.ThrowDisposed(GetType());
+        }
+        ThrowHelper.ThrowConcurrentWrites();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void AcquireWriterSlow()
     {
         while (true)

@@ -1,0 +1,124 @@
+using System.Runtime.CompilerServices;
+using Native.Map.Tests.Support;
+using NUnit.Framework;
+
+namespace Native.Map.Tests.Internal;
+
+public sealed class BatchAndMarshalTests : LeakCheckedTest
+{
+    [TestCase(0)]
+    [TestCase(5)]
+    [TestCase(100_000)]
+    public void TryGetValues_AgreesWithSingleLookups_IncludingDuringGrowth(int n)
+    {
+        int seed = TestSeed.Next(nameof(TryGetValues_AgreesWithSingleLookups_IncludingDuringGrowth));
+        var rng = new Random(seed);
+        using var map = new NativeMap<long, long>();
+        for (long i = 0; i < n; i++)
+        {
+            map[i * 3] = i;
+        }
+        long[] keys = Enumerable.Range(0, 3000).Select(_ => rng.NextInt64(3L * Math.Max(n, 1))).ToArray();
+        var values = new long[keys.Length];
+        var found = new bool[keys.Length];
+        int hits = map.TryGetValues(keys, values, found);
+        int expectedHits = 0;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            bool f = map.TryGetValue(keys[i], out long v);
+            Assert.That(found[i], Is.EqualTo(f), $"key {keys[i]}");
+            Assert.That(values[i], Is.EqualTo(v));
+            expectedHits += f ? 1 : 0;
+        }
+        Assert.That(hits, Is.EqualTo(expectedHits));
+    }
+
+    [Test]
+    public void TryGetValues_MidGrowth_FindsEntriesInBothArrays()
+    {
+        using var map = new NativeMap<long, long>(52_000);
+        long n = NativeMap<long, long>.CapacityFor((byte)map.GetStats().B) + 1;
+        for (long i = 0; i < n; i++)
+        {
+            map[i] = ~i;
+        }
+        Assert.That(map.GetStats().IsGrowing, Is.True);
+        long[] keys = Enumerable.Range(0, (int)n + 10).Select(i => (long)i).ToArray();
+        var values = new long[keys.Length];
+        var found = new bool[keys.Length];
+        Assert.That(map.TryGetValues(keys, values, found), Is.EqualTo(n));
+        for (int i = 0; i < n; i++)
+        {
+            Assert.That(values[i], Is.EqualTo(~(long)i));
+        }
+        Assert.That(found.Skip((int)n), Is.All.False);
+    }
+
+    [Test]
+    public void TryGetValues_ShortOutputs_Throw()
+    {
+        using var map = new NativeMap<long, long>();
+        Assert.Throws<ArgumentException>(() => map.TryGetValues(new long[3], new long[2], new bool[3]));
+        Assert.Throws<ArgumentException>(() => map.TryGetValues(new long[3], new long[3], new bool[2]));
+        Assert.Throws<ArgumentException>(() => map.SetValues(new long[3], new long[2]));
+    }
+
+    [Test]
+    public void SetValues_InsertsAndOverwrites_LikeTheIndexer()
+    {
+        using var map = new NativeMap<long, long>();
+        long[] keys = Enumerable.Range(0, 50_000).Select(i => (long)i * 7).ToArray();
+        map.SetValues(keys, keys.Select(k => -k).ToArray());
+        map.SetValues(keys.AsSpan(0, 10), new long[10]);
+        Assert.That(map.Count, Is.EqualTo(50_000));
+        for (int i = 0; i < keys.Length; i++)
+        {
+            Assert.That(map[keys[i]], Is.EqualTo(i < 10 ? 0 : -keys[i]));
+        }
+        map.CheckInvariants();
+    }
+
+    [Test]
+    public void Marshal_GetValueRefOrAddDefault_CountsWithOneLookup()
+    {
+        using var counts = new NativeMap<int, long>();
+        for (int i = 0; i < 10_000; i++)
+        {
+            NativeMapMarshal.GetValueRefOrAddDefault(counts, i % 100, out _)++;
+        }
+        Assert.That(counts.Count, Is.EqualTo(100));
+        Assert.That(counts.Values, Is.All.EqualTo(100));
+        ref long slot = ref NativeMapMarshal.GetValueRefOrAddDefault(counts, 5000, out bool exists);
+        Assert.That(exists, Is.False);
+        Assert.That(slot, Is.Zero, "a new slot holds default");
+        NativeMapMarshal.GetValueRefOrAddDefault(counts, 5000, out exists);
+        Assert.That(exists, Is.True);
+        counts.CheckInvariants();
+    }
+
+    [Test]
+    public void Marshal_GetValueRefOrNullRef_WritesThroughAndSignalsAbsence()
+    {
+        using var map = new NativeMap<long, long>();
+        map[1] = 10;
+        ref long v = ref NativeMapMarshal.GetValueRefOrNullRef(map, 1);
+        v = 11;
+        Assert.That(map[1], Is.EqualTo(11));
+        Assert.That(Unsafe.IsNullRef(ref NativeMapMarshal.GetValueRefOrNullRef(map, 2)), Is.True);
+        map.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => NativeMapMarshal.GetValueRefOrNullRef(map, 1));
+    }
+
+    [Test]
+    public void Marshal_NewSlotAfterADelete_HoldsDefaultNotTheOldValue()
+    {
+        using var map = new NativeMap<long, long>();
+        map[1] = 99;
+        map.Remove(1);
+        Assert.That(NativeMapMarshal.GetValueRefOrAddDefault(map, 1, out _), Is.Zero);
+        using var big = new NativeMap<long, Big320>();
+        big[1] = new Big320(5);
+        big.Remove(1);
+        Assert.That(NativeMapMarshal.GetValueRefOrAddDefault(big, 1, out _), Is.EqualTo(default(Big320)));
+    }
+}
