@@ -6,13 +6,14 @@ namespace Native.Map;
 
 public unsafe partial class NativeMap<TKey, TValue, THasher>
 {
-    /// <summary>How many keys ahead the batched operations hash and prefetch.</summary>
-    private const int PrefetchDistance = 16;
+    /// <summary>Keys between the tophash prefetch of a key and its slot prefetch, and between that and its lookup.</summary>
+    private const int PrefetchStage = 8;
 
     /// <summary>
-    /// Looks up many keys at once. Each key is hashed and its bucket prefetched
-    /// <see cref="PrefetchDistance"/> keys before it is resolved, so the cache misses of
-    /// independent lookups overlap instead of waiting for one another.
+    /// Looks up many keys at once, overlapping their cache misses: a key's hash is computed and its
+    /// tophash line prefetched <c>2 * PrefetchStage</c> keys before it is resolved; <c>PrefetchStage</c>
+    /// keys before, its (by then cached) tophash bytes pick the matching slot, whose key and value
+    /// lines are prefetched; then it is resolved from cache. Only the lines a lookup reads are fetched.
     /// </summary>
     /// <param name="keys">Keys to look up.</param>
     /// <param name="values">Receives each key's value, or default; at least as long as <paramref name="keys"/>.</param>
@@ -34,22 +35,29 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             found[..n].Clear();
             return 0;
         }
-        Span<ulong> hashes = stackalloc ulong[PrefetchDistance];
-        int ahead = Math.Min(PrefetchDistance, n);
-        for (int j = 0; j < ahead; j++)
+        const int Ring = 2 * PrefetchStage;
+        Span<ulong> hashes = stackalloc ulong[Ring];
+        for (int j = 0; j < Math.Min(Ring, n); j++)
         {
-            hashes[j] = PrefetchBucketOf(in keys[j]);
+            hashes[j] = HashAndPrefetchTopHash(in keys[j]);
+        }
+        for (int j = 0; j < Math.Min(PrefetchStage, n); j++)
+        {
+            PrefetchMatchingSlot(hashes[j]);
         }
         int hits = 0;
         for (int i = 0; i < n; i++)
         {
-            int ring = i % PrefetchDistance;
-            ulong hash = hashes[ring];
-            if (i + PrefetchDistance < n)
+            if (i + PrefetchStage < n)
             {
-                hashes[ring] = PrefetchBucketOf(in keys[i + PrefetchDistance]);
+                PrefetchMatchingSlot(hashes[(i + PrefetchStage) % Ring]);
             }
-            if (FindSlot(in keys[i], hash, out byte* b, out nuint s))
+            ulong hash = hashes[i % Ring];
+            if (i + Ring < n)
+            {
+                hashes[i % Ring] = HashAndPrefetchTopHash(in keys[i + Ring]);
+            }
+            if (FindSlot(in keys[i], hash, out byte* b, out nuint s, prefetched: true))
             {
                 values[i] = *Bucket<TKey, TValue>.Value(b, s);
                 found[i] = true;
@@ -63,6 +71,45 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
         GC.KeepAlive(this);
         return hits;
+    }
+
+    /// <summary>Stage 1 of the batched lookup: hash, and prefetch the line with the tophash bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong HashAndPrefetchTopHash(in TKey key)
+    {
+        ulong hash = THasher.Hash(in key, _seed);
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & BucketMask(_h.B)));
+            byte* old = _h.OldBuckets;
+            if (old != null)
+            {
+                Sse.Prefetch0(Bucket<TKey, TValue>.At(old, (nuint)hash & OldBucketMask));
+            }
+        }
+        return hash;
+    }
+
+    /// <summary>Stage 2: read the (now cached) tophash bytes and prefetch the first matching slot's key and value, or the overflow pointer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PrefetchMatchingSlot(ulong hash)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+        byte* b = ReadBucket(hash);
+        uint matches = Bucket<TKey, TValue>.MatchTopHash(b, TopHash(hash));
+        if (matches != 0)
+        {
+            nuint i = (nuint)System.Numerics.BitOperations.TrailingZeroCount(matches);
+            Sse.Prefetch0(Bucket<TKey, TValue>.KeySlot(b, i));
+            Sse.Prefetch0(Bucket<TKey, TValue>.ValueSlot(b, i));
+        }
+        else if (!Bucket<TKey, TValue>.HasEmptyRest(b))
+        {
+            Sse.Prefetch0(b + Bucket<TKey, TValue>.OverflowOffset);
+        }
     }
 
     /// <summary>
@@ -87,9 +134,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             int n = keys.Length;
             for (int i = 0; i < n; i++)
             {
-                if (i + PrefetchDistance < n && _h.Buckets != null)
+                if (i + PrefetchStage < n && _h.Buckets != null)
                 {
-                    PrefetchBucketOf(in keys[i + PrefetchDistance]);
+                    PrefetchBucketOf(in keys[i + PrefetchStage]);
                 }
                 *AssignSlot(in keys[i], out _) = values[i];
             }
@@ -101,22 +148,16 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
     }
 
-    /// <summary>Hashes a key and prefetches the cache lines its lookup will read; returns the hash.</summary>
+    /// <summary>Hashes a key and prefetches its whole bucket (an insert reads tophash, keys and writes a value).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong PrefetchBucketOf(in TKey key)
+    private void PrefetchBucketOf(in TKey key)
     {
         ulong hash = THasher.Hash(in key, _seed);
         if (Sse.IsSupported)
         {
             byte* b = Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & BucketMask(_h.B));
             Sse.Prefetch0(b);
-            Sse.Prefetch0(b + Bucket<TKey, TValue>.Size - 1);
-            byte* old = _h.OldBuckets;
-            if (old != null)
-            {
-                Sse.Prefetch0(Bucket<TKey, TValue>.At(old, (nuint)hash & OldBucketMask));
-            }
+            Bucket<TKey, TValue>.PrefetchRest(b);
         }
-        return hash;
     }
 }

@@ -53,7 +53,7 @@ internal static class DemoChild
                 case "--mode": mode = args[++i]; break;
                 case "--n": n = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--round": round = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--huge-pages": Native.Map.Memory.LinuxPages.UseHugePages = args[++i] == "on"; break;
+                case "--huge-pages": NativeMapMemory.UseHugePages = args[++i] == "on"; break;
                 case "--phase-ms": s_minPhaseTicks = Stopwatch.Frequency * int.Parse(args[++i], CultureInfo.InvariantCulture) / 1000; break;
                 default: throw new ArgumentException($"{Command}: unknown argument '{args[i]}'.");
             }

@@ -39,7 +39,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// Go: mapaccess2 / mapaccessK.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool FindSlot(in TKey key, ulong hash, out byte* bucket, out nuint slot)
+    private bool FindSlot(in TKey key, ulong hash, out byte* bucket, out nuint slot, bool prefetched = false)
     {
         if (ProbeCounters.Enabled)
         {
@@ -48,6 +48,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         if (_h.Count != 0)
         {
             byte* b = ReadBucket(hash);
+            if (!prefetched)
+            {
+                Bucket<TKey, TValue>.PrefetchRest(b);
+            }
             byte top = TopHash(hash);
             do
             {
@@ -99,7 +103,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             byte* b = Bucket<TKey, TValue>.At(buckets, (nuint)hash & BucketMask(_h.B));
             Sse.Prefetch0(b);
-            Sse.Prefetch0(b + Bucket<TKey, TValue>.Size - 1);
+            Bucket<TKey, TValue>.PrefetchRest(b);
         }
         return hash;
     }
@@ -134,10 +138,6 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     private TValue* FindValue(in TKey key)
     {
         CheckRead();
-        if (_h.Count == 0)
-        {
-            return null;
-        }
         if (FindSlot(in key, THasher.Hash(in key, _seed), out byte* b, out nuint i))
         {
             return Bucket<TKey, TValue>.Value(b, i);

@@ -13,6 +13,30 @@ public static class NativeMapMemory
     /// overflow buckets, indirect key/value blocks, bookkeeping, and arrays kept for live enumerators).</summary>
     public static long LiveBytes => Volatile.Read(ref s_liveBytes);
 
+    /// <summary>
+    /// Bytes the maps have released that a background thread has not yet returned to the OS (large
+    /// blocks are unmapped off the writing thread so that no insert waits for it). Not part of
+    /// <see cref="LiveBytes"/>.
+    /// </summary>
+    public static long PendingReleaseBytes => Memory.PageWorker.PendingUnmapBytes;
+
+    /// <summary>
+    /// Whether bucket arrays of 4 MiB or more ask Linux for transparent huge pages
+    /// (madvise MADV_HUGEPAGE); off by default. Applies to arrays allocated after it is set.
+    /// </summary>
+    /// <remarks>
+    /// Measured on this project's 2-core test machine at 10^7 long keys: huge pages made lookups about
+    /// 6% faster (hit 39.5 vs 42 ns), but the first touch of each 2 MiB page zeroes it inside an
+    /// insert, so the inserts right after a growth starts stalled 1-30 ms (tens of inserts over 1 ms per
+    /// build, against 3 with 4 KiB pages, the worst of those a one-time JIT compile). Turn it on for
+    /// lookup-heavy tables far larger than the TLB reach when single-insert latency matters less.
+    /// </remarks>
+    public static bool UseHugePages
+    {
+        get => Memory.LinuxPages.UseHugePages;
+        set => Memory.LinuxPages.UseHugePages = value;
+    }
+
     /// <summary>Maps created and not yet disposed or finalized.</summary>
     public static long LiveMaps => Volatile.Read(ref s_liveMaps);
 

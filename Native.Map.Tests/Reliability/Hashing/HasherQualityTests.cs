@@ -77,6 +77,14 @@ public sealed class HasherQualityTests
         AssertAvalanche("Int128", 128, (lo, hi, s) => DefaultKeyHasher<Int128>.Hash(new Int128(hi, lo), s), rng);
         AssertAvalanche("struct via GetHashCode", 32, (lo, _, s) => DefaultKeyHasher<Key16>.Hash(new Key16((long)lo, 0), s) ^ 0, rng);
         AssertAvalanche("seed (long key)", 64, (lo, _, s) => DefaultKeyHasher<long>.Hash((long)s, lo), rng);
+        // Both 8-byte paths, whichever the CPU picks: AES rounds and the portable multiply mixer.
+        if (System.Runtime.Intrinsics.X86.Aes.IsSupported)
+        {
+            AssertAvalanche("AES 8-byte hash", 64, (lo, _, s) => HashMix.AesHash64(lo, s), rng);
+            AssertAvalanche("AES 8-byte hash over the seed", 64, (lo, _, k) => HashMix.AesHash64(k, lo), rng);
+        }
+        AssertAvalanche("portable 8-byte hash", 64, (lo, _, s) => HashMix.MulHash64(lo, s), rng);
+        AssertAvalanche("portable 8-byte hash over the seed", 64, (lo, _, k) => HashMix.MulHash64(k, lo), rng);
         // The map's 32-bit hash0 reaches the hasher through ExpandSeed: a key's hash must avalanche over hash0.
         // (ExpandSeed alone is a multiply by a constant and does not avalanche; the hash it feeds must.)
         AssertAvalanche("hash0 -> hash of a key", 32, (lo, _, k) => DefaultKeyHasher<long>.Hash((long)k, HashMix.ExpandSeed((uint)lo)), rng);
