@@ -303,6 +303,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         byte* old = _h.Buckets;
         byte oldB = _h.B;
         OverflowChunk* chunks = extra->Overflow;
+        ResetOverflowRecycling(abandoned: true);
         _h.Buckets = fresh;
         _h.B = b;
         _h.NOverflow = 0;
@@ -321,18 +322,18 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     public NativeMapStats GetStats()
     {
         CheckRead();
-        bool growing = Growing;
+        bool growing = Growing || _compacting;
         long buckets = (long)BucketShift(_h.B);
         return new NativeMapStats(
             Count: (int)_h.Count,
             B: _h.B,
             BucketCount: buckets,
             OverflowBucketCount: _overflowCount,
-            OldBucketCount: growing ? (long)NOldBuckets : 0,
-            OldOverflowBucketCount: growing ? _oldOverflowCount : 0,
-            EvacuatedBuckets: growing ? (long)_h.NEvacuate : 0,
+            OldBucketCount: Growing ? (long)NOldBuckets : 0,
+            OldOverflowBucketCount: Growing ? _oldOverflowCount : 0,
+            EvacuatedBuckets: Growing ? (long)_h.NEvacuate : _compacting ? (long)_compactCursor : 0,
             IsGrowing: growing,
-            IsSameSizeGrowth: growing && IsSameSizeGrow,
+            IsSameSizeGrowth: _compacting || (Growing && IsSameSizeGrow),
             LoadFactor: (double)_h.Count / buckets,
             NativeBytes: Interlocked.Read(ref _nativeBytes),
             ApproxOverflowCount: _h.NOverflow,

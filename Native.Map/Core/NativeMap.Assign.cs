@@ -35,6 +35,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 GrowWork(bucket);
             }
+            else if (_compacting)
+            {
+                CompactWork(bucket);
+            }
             byte* b = Bucket<TKey, TValue>.At(_h.Buckets, bucket);
             byte* insertB = null;
             nuint insertI = 0;
@@ -80,7 +84,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             if (!Growing)
             {
                 bool over = OverMapLoadFactor(_h.Count + 1, _h.B);
-                if (over || TooManyOverflowBuckets(_h.NOverflow, _h.B))
+                // An in-place compaction running is already shedding overflow; one paused by a
+                // registered enumerator is not, and Go's same-size growth takes over.
+                if (over || ((!_compacting || !NoEnumerators) && TooManyOverflowBuckets(_h.NOverflow, _h.B)))
                 {
                     // Below an EnsureCapacity target a doubling also sheds overflow; if it cannot be
                     // had, the target is dropped and the same-size growth Go would do follows.
@@ -88,7 +94,14 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     {
                         continue;
                     }
-                    HashGrow(bigger: over);
+                    if (over)
+                    {
+                        HashGrow(bigger: true);
+                    }
+                    else
+                    {
+                        StartSameSizeGrowth();
+                    }
                     continue;
                 }
                 if (_h.B < _targetB && TryGrowTowardTarget())

@@ -36,7 +36,8 @@
 //
 // Growth (Grow.cs)
 //   Doubling splits each old bucket j into new buckets j (X) and j + 2^(B-1) (Y) by the new hash
-//   bit; a same-size growth rewrites chains compactly to shed overflow buckets left by deletes.
+//   bit; a same-size growth rewrites chains compactly to shed overflow buckets left by deletes
+//   (in place when no enumerator is registered, see Compact.cs).
 //   Both are incremental: every insert and delete evacuates the old bucket it is about to use and
 //   one more (nevacuate, which skips buckets already done). The old array is released the moment
 //   the last old bucket is evacuated. No call ever rehashes the whole table. Evacuation of a chain
@@ -72,6 +73,9 @@
 //   - Evacuation of a chain is transactional (see Growth) and the hash is computed after taking the
 //     writer flag, so a throwing hasher or a failed allocation leaves the map as it was.
 //   - EnsureCapacity on a non-empty map schedules successive incremental doublings.
+//   - A same-size growth with no enumerator registered compacts chains in place and recycles the
+//     overflow buckets it frees (Compact.cs; Go's TODO), instead of evacuating into a second array:
+//     constant-size churn then never holds more than twice the settled table (Go: about 3x).
 //   - Large arrays are mapped from the OS (lazily zeroed pages, huge pages when large).
 using System.Runtime.CompilerServices;
 using Native.Map.Core;

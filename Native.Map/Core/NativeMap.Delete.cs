@@ -25,6 +25,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             GrowWork(bucket);
         }
+        else if (_compacting)
+        {
+            CompactWork(bucket);
+        }
         byte* b = Bucket<TKey, TValue>.At(_h.Buckets, bucket);
         byte* bOrig = b;
         byte top = TopHash(hash);

@@ -89,11 +89,23 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     private byte* NewOverflow(byte* b)
     {
         MapExtra* extra = EnsureExtra();
+        byte* ovf = _freeOverflow;
+        if (ovf != null)
+        {
+            // A bucket compaction unlinked: already all emptyRest.
+            _freeOverflow = Bucket<TKey, TValue>.Overflow(ovf);
+            Bucket<TKey, TValue>.SetOverflow(ovf, null);
+            IncrNOverflow();
+            _overflowCount++;
+            OnOverflowAllocated();
+            Bucket<TKey, TValue>.SetOverflow(b, ovf);
+            return ovf;
+        }
         if (extra->NextOverflow == null)
         {
             AddOverflowChunk(1);
         }
-        byte* ovf = extra->NextOverflow;
+        ovf = extra->NextOverflow;
         if (Bucket<TKey, TValue>.Overflow(ovf) == null)
         {
             // Not the last preallocated bucket: bump the pointer.
@@ -145,6 +157,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
         MapExtra* extra = EnsureExtra();
         nuint available = 0;
+        for (byte* p = _freeOverflow; p != null && available < count; p = Bucket<TKey, TValue>.Overflow(p))
+        {
+            available++;
+        }
         for (byte* p = extra->NextOverflow; p != null && available < count; p += BucketSize)
         {
             available++;
@@ -195,7 +211,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         MapExtra* extra = EnsureExtra();
         byte* newbuckets = MakeBucketArray(newB, out byte* nextOverflow);
 
-        // Commit the growth.
+        // Commit the growth. A compaction in progress ends: its table is about to be evacuated.
+        ResetOverflowRecycling(abandoned: true);
         if (!bigger)
         {
             _h.Flags |= SameSizeGrow;

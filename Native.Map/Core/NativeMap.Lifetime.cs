@@ -278,6 +278,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             ReleaseTable(old, ArrayBytes(oldB), oldB, oldChunks, zeroIfRetained: true);
             OnGrowthFinished(!IsSameSizeGrow, abandoned: true);
         }
+        ResetOverflowRecycling(abandoned: true);
         OverflowChunk* chunks = extra->Overflow;
         extra->Overflow = null;
         if (chunks != null)

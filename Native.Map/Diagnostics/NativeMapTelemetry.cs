@@ -20,7 +20,8 @@ namespace Native.Map;
 /// (Clear dropped the old array mid-growth). A map disposed mid-growth reports no completion.</item>
 /// <item><c>nativemap.growth.duration</c> (histogram, seconds, tag kind): from the start of a growth to
 /// its last bucket moved. Growth is incremental, so this spans many writes; it is not a pause.</item>
-/// <item><c>nativemap.buckets.evacuated</c> (counter, <c>{bucket}</c>): old buckets moved to a new array.</item>
+/// <item><c>nativemap.buckets.evacuated</c> (counter, <c>{bucket}</c>): old buckets moved to a new array, or, in
+/// an in-place same-size growth (no enumerator registered), chains compacted by its cursor; 2^B per growth either way.</item>
 /// <item><c>nativemap.overflow_buckets.allocated</c> (counter, <c>{bucket}</c>): overflow buckets chained,
 /// preallocated or from a new chunk, by inserts and by evacuation.</item>
 /// <item><c>nativemap.memory.usage</c> (observable up-down counter, bytes): native bytes owned by all
@@ -102,7 +103,7 @@ public static class NativeMapTelemetry
         });
 
     internal static readonly Counter<long> BucketsEvacuated = s_meter.CreateCounter<long>(
-        InstrumentNames.BucketsEvacuated, "{bucket}", "Old buckets evacuated into a new array.");
+        InstrumentNames.BucketsEvacuated, "{bucket}", "Old buckets evacuated into a new array, or chains compacted in place by a same-size growth.");
 
     internal static readonly Counter<long> OverflowBucketsAllocated = s_meter.CreateCounter<long>(
         InstrumentNames.OverflowBucketsAllocated, "{bucket}", "Overflow buckets chained, preallocated or from a new chunk.");
