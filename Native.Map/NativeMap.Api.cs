@@ -303,7 +303,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         byte* old = _h.Buckets;
         byte oldB = _h.B;
         OverflowChunk* chunks = extra->Overflow;
-        ResetOverflowRecycling(abandoned: true);
+        ResetOverflowRecycling(GrowthEnd.Superseded);
         _h.Buckets = fresh;
         _h.B = b;
         _h.NOverflow = 0;

@@ -60,6 +60,8 @@ public sealed class GrowthRecorder : IDisposable
 
     public long GrowthsCleared => Sum(NativeMapTelemetry.InstrumentNames.GrowthCompleted, null, NativeMapTelemetry.OutcomeCleared);
 
+    public long GrowthsDisposed => Sum(NativeMapTelemetry.InstrumentNames.GrowthCompleted, null, NativeMapTelemetry.OutcomeDisposed);
+
     public long BucketsEvacuated => Sum(NativeMapTelemetry.InstrumentNames.BucketsEvacuated, null, null);
 
     public long OverflowBucketsAllocated => Sum(NativeMapTelemetry.InstrumentNames.OverflowBucketsAllocated, null, null);

@@ -126,6 +126,24 @@ public sealed class GrowthTelemetryTests : LeakCheckedTest
     }
 
     [Test]
+    public void DisposeInTheMiddleOfADoubling_EndsItAsDisposed_SoStartedEqualsCompleted()
+    {
+        var map = new NativeMap<long, long>(52);
+        for (long i = 0; i < 52; i++)
+        {
+            map[i] = i;
+        }
+        using var recorder = new GrowthRecorder();
+        map[52] = 52;
+        Assert.That(map.GetStats().IsGrowing, Is.True);
+        map.Dispose();
+        Assert.That(recorder.DoublingsStarted, Is.EqualTo(1));
+        Assert.That(recorder.DoublingsCompleted, Is.EqualTo(1), "every started growth is reported as ended");
+        Assert.That(recorder.GrowthsDisposed, Is.EqualTo(1));
+        Assert.That(recorder.Durations, Is.Empty, "a growth cut short has no evacuation time to report");
+    }
+
+    [Test]
     public void ClearInTheMiddleOfADoubling_EndsItAsCleared_AndTheRefillGrowsNothing()
     {
         // 53,248 = 6.5 * 2^13: the next insert starts the doubling to B = 14.

@@ -61,12 +61,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         OnBucketsEvacuated(1); // the cursor's chain: 2^B per compaction, as Go evacuates 2^B old buckets
         if (_compactCursor == BucketShift(_h.B))
         {
-            EndCompaction(abandoned: false);
+            EndCompaction(GrowthEnd.Evacuated);
         }
     }
 
     /// <summary>Ends the compaction (done, or dropped by a doubling, Clear or an array swap).</summary>
-    private void EndCompaction(bool abandoned)
+    private void EndCompaction(GrowthEnd end)
     {
         if (!_compacting)
         {
@@ -75,13 +75,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         _compacting = false;
         _compactCursor = 0;
         SyncNOverflow();
-        OnGrowthFinished(doubling: false, abandoned);
+        OnGrowthFinished(doubling: false, end);
     }
 
     /// <summary>Forgets the free list when the table it belongs to is dropped or wiped.</summary>
-    private void ResetOverflowRecycling(bool abandoned)
+    private void ResetOverflowRecycling(GrowthEnd end)
     {
-        EndCompaction(abandoned);
+        EndCompaction(end);
         _freeOverflow = null;
     }
 

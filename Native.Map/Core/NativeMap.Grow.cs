@@ -212,7 +212,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         byte* newbuckets = MakeBucketArray(newB, out byte* nextOverflow);
 
         // Commit the growth. A compaction in progress ends: its table is about to be evacuated.
-        ResetOverflowRecycling(abandoned: true);
+        ResetOverflowRecycling(GrowthEnd.Superseded);
         if (!bigger)
         {
             _h.Flags |= SameSizeGrow;
@@ -428,7 +428,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             _oldOverflowCount = 0;
             _h.Flags &= unchecked((byte)~SameSizeGrow);
             ReleaseTable(old, ArrayBytes(oldB), oldB, oldChunks, zeroIfRetained: false);
-            OnGrowthFinished(!sameSize, abandoned: false);
+            OnGrowthFinished(!sameSize, GrowthEnd.Evacuated);
         }
     }
 }

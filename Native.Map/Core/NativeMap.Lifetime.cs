@@ -276,9 +276,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             _h.OldBuckets = null;
             extra->OldOverflow = null;
             ReleaseTable(old, ArrayBytes(oldB), oldB, oldChunks, zeroIfRetained: true);
-            OnGrowthFinished(!IsSameSizeGrow, abandoned: true);
+            OnGrowthFinished(!IsSameSizeGrow, GrowthEnd.Cleared);
         }
-        ResetOverflowRecycling(abandoned: true);
+        ResetOverflowRecycling(GrowthEnd.Cleared);
         OverflowChunk* chunks = extra->Overflow;
         extra->Overflow = null;
         if (chunks != null)
@@ -329,6 +329,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// </summary>
     private void FreeAll()
     {
+        if (Growing)
+        {
+            OnGrowthFinished(!IsSameSizeGrow, GrowthEnd.Disposed);
+        }
+        ResetOverflowRecycling(GrowthEnd.Disposed);
         FreeAllIndirectBlocks();
         MapExtra* extra = _h.Extra;
         byte* buckets = _h.Buckets;

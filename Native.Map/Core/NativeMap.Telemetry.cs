@@ -32,23 +32,23 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     /// <summary>
-    /// The current growth ended: the last old bucket was evacuated, or (<paramref name="abandoned"/>)
-    /// Clear dropped the old array. Preconditions: writer flag held.
+    /// The current growth ended: the last old bucket was evacuated, or Clear, a doubling or Dispose
+    /// cut it short (<paramref name="end"/>). Preconditions: writer flag held (or the map is being freed).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void OnGrowthFinished(bool doubling, bool abandoned)
+    private void OnGrowthFinished(bool doubling, GrowthEnd end)
     {
         if (NativeMapTelemetry.GrowthCompleted.Enabled || _growthStartTimestamp != 0)
         {
-            RecordGrowthFinished(doubling, abandoned);
+            RecordGrowthFinished(doubling, end);
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void RecordGrowthFinished(bool doubling, bool abandoned)
+    private void RecordGrowthFinished(bool doubling, GrowthEnd end)
     {
-        NativeMapTelemetry.GrowthCompleted.Add(1, NativeMapTelemetry.Kind(doubling), NativeMapTelemetry.Outcome(abandoned));
-        if (_growthStartTimestamp != 0 && !abandoned)
+        NativeMapTelemetry.GrowthCompleted.Add(1, NativeMapTelemetry.Kind(doubling), NativeMapTelemetry.Outcome(end));
+        if (_growthStartTimestamp != 0 && end == GrowthEnd.Evacuated)
         {
             NativeMapTelemetry.GrowthDuration.Record(Stopwatch.GetElapsedTime(_growthStartTimestamp).TotalSeconds, NativeMapTelemetry.Kind(doubling));
         }

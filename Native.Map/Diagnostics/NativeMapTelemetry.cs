@@ -43,7 +43,7 @@ public static class NativeMapTelemetry
     /// <summary>Tag on the growth instruments: the kind of growth, <see cref="KindDouble"/> or <see cref="KindSameSize"/>.</summary>
     public const string KindTagName = "nativemap.growth.kind";
 
-    /// <summary>Tag on <c>nativemap.growth.completed</c>: how the growth ended, <see cref="OutcomeEvacuated"/> or <see cref="OutcomeCleared"/>.</summary>
+    /// <summary>Tag on <c>nativemap.growth.completed</c>: how the growth ended, <see cref="OutcomeEvacuated"/>, <see cref="OutcomeCleared"/>, <see cref="OutcomeSuperseded"/> or <see cref="OutcomeDisposed"/>.</summary>
     public const string OutcomeTagName = "nativemap.growth.outcome";
 
     /// <summary>Value of the kind tag for a growth to twice the buckets.</summary>
@@ -57,6 +57,12 @@ public static class NativeMapTelemetry
 
     /// <summary>Value of the outcome tag when Clear ended the growth by dropping the old array.</summary>
     public const string OutcomeCleared = "cleared";
+
+    /// <summary>Value of the outcome tag when an in-place same-size growth gave way to a doubling (or the empty map's array was replaced).</summary>
+    public const string OutcomeSuperseded = "superseded";
+
+    /// <summary>Value of the outcome tag when the map was disposed (or finalized) in the middle of the growth.</summary>
+    public const string OutcomeDisposed = "disposed";
 
     /// <summary>Names of the meter's instruments.</summary>
     public static class InstrumentNames
@@ -117,7 +123,29 @@ public static class NativeMapTelemetry
 
     internal static KeyValuePair<string, object?> Kind(bool doubling) => new(KindTagName, doubling ? KindDouble : KindSameSize);
 
-    internal static KeyValuePair<string, object?> Outcome(bool abandoned) => new(OutcomeTagName, abandoned ? OutcomeCleared : OutcomeEvacuated);
+    internal static KeyValuePair<string, object?> Outcome(GrowthEnd end) => new(OutcomeTagName, end switch
+    {
+        GrowthEnd.Cleared => OutcomeCleared,
+        GrowthEnd.Superseded => OutcomeSuperseded,
+        GrowthEnd.Disposed => OutcomeDisposed,
+        _ => OutcomeEvacuated,
+    });
 
     internal static long Timestamp() => Stopwatch.GetTimestamp();
+}
+
+/// <summary>How a growth ended (the outcome tag).</summary>
+internal enum GrowthEnd
+{
+    /// <summary>Every old bucket moved (or chain compacted).</summary>
+    Evacuated,
+
+    /// <summary>Clear dropped it.</summary>
+    Cleared,
+
+    /// <summary>A doubling or an array swap replaced an in-place compaction.</summary>
+    Superseded,
+
+    /// <summary>Dispose or the finalizer freed the map.</summary>
+    Disposed,
 }
