@@ -43,6 +43,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// <summary>Positions still to return from the current plain bucket, valid while the map's version equals <see cref="_version"/>.</summary>
         internal uint _fastMask;
         internal int _version;
+
+        /// <summary>
+        /// Set with <see cref="_version"/> when the walk needs no old-bucket filtering (the map was not
+        /// in the middle of a growth of this enumerator's array): while the version is unchanged,
+        /// <see cref="MoveNext"/> may step to the next bucket itself.
+        /// </summary>
+        internal bool _plainWalk;
         private bool _hasCurrent;
 
         internal Enumerator(NativeMap<TKey, TValue, THasher> map)
@@ -84,7 +91,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 _i = (byte)(pos + 1);
                 return true;
             }
+            if (_plainWalk && _version == _map._version && NextPlainBucket())
+            {
+                return true;
+            }
             _fastMask = 0;
+            _plainWalk = false;
             if (_state != StateRunning)
             {
                 if (_map is null)
@@ -106,6 +118,63 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 return true;
             }
             Finish();
+            return false;
+        }
+
+        /// <summary>
+        /// The bucket-to-bucket step of <see cref="NativeMap{TKey, TValue, THasher}.IterNext"/> for a
+        /// walk that nothing has written to since the last bucket was read: the next bucket of the
+        /// chain, else the next bucket of the array, until one has a live cell. Returns false, with
+        /// the position saved, where the general walker must decide: the end of the iteration or an
+        /// evacuated bucket.
+        /// </summary>
+        private bool NextPlainBucket()
+        {
+            byte* b = _bptr;
+            nuint bucket = _bucket;
+            nuint end = (nuint)1 << _b;
+            while (true)
+            {
+                b = Core.Bucket<TKey, TValue>.Overflow(b);
+                if (b == null)
+                {
+                    if (bucket == _startBucket && _wrapped)
+                    {
+                        break;
+                    }
+                    b = Core.Bucket<TKey, TValue>.At(_buckets, bucket);
+                    if (++bucket == end)
+                    {
+                        bucket = 0;
+                        _wrapped = true;
+                    }
+                }
+                if (Core.Bucket<TKey, TValue>.Evacuated(b))
+                {
+                    // The general walker takes it from the top of this bucket.
+                    _bucket = bucket;
+                    _bptr = b;
+                    _i = 0;
+                    return false;
+                }
+                uint live = Core.Bucket<TKey, TValue>.MatchLive(b);
+                if (live != 0)
+                {
+                    uint positions = ((live >> _offset) | (live << (Core.MapConstants.BucketCount - _offset))) & 0xFF;
+                    int pos = BitOperations.TrailingZeroCount(positions);
+                    nuint slot = (nuint)(pos + _offset) & (Core.MapConstants.BucketCount - 1);
+                    _current = new KeyValuePair<TKey, TValue>(*Core.Bucket<TKey, TValue>.Key(b, slot), *Core.Bucket<TKey, TValue>.Value(b, slot));
+                    _fastMask = positions & (positions - 1);
+                    _bucket = bucket;
+                    _bptr = b;
+                    _i = (byte)(pos + 1);
+                    return true;
+                }
+            }
+            // End of the array: the general walker finishes (and releases the registration).
+            _bucket = bucket;
+            _bptr = null;
+            _i = 0;
             return false;
         }
 
@@ -131,6 +200,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             }
             _state = StateFinished;
             _fastMask = 0;
+            _plainWalk = false;
             _hasCurrent = false;
             _current = default;
             _bptr = null;

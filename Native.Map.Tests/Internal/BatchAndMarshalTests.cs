@@ -6,14 +6,19 @@ namespace Native.Map.Tests.Internal;
 
 public sealed class BatchAndMarshalTests : LeakCheckedTest
 {
-    [TestCase(0)]
-    [TestCase(5)]
-    [TestCase(100_000)]
-    public void TryGetValues_AgreesWithSingleLookups_IncludingDuringGrowth(int n)
+    [TestCase(0, false)]
+    [TestCase(5, false)]
+    [TestCase(100_000, false)]
+    [TestCase(0, true)]
+    [TestCase(5, true)]
+    [TestCase(100_000, true)]
+    public void TryGetValues_AgreesWithSingleLookups_IncludingDuringGrowth(int n, bool pipelined)
     {
         int seed = TestSeed.Next(nameof(TryGetValues_AgreesWithSingleLookups_IncludingDuringGrowth));
         var rng = new Random(seed);
         using var map = new NativeMap<long, long>();
+        // Small tables are looked up key by key; force the prefetching pipeline when asked.
+        map._pipelinedLookupMinBytes = pipelined ? 0 : ulong.MaxValue;
         for (long i = 0; i < n; i++)
         {
             map[i * 3] = i;
@@ -33,10 +38,12 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
         Assert.That(hits, Is.EqualTo(expectedHits));
     }
 
-    [Test]
-    public void TryGetValues_MidGrowth_FindsEntriesInBothArrays()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void TryGetValues_MidGrowth_FindsEntriesInBothArrays(bool pipelined)
     {
         using var map = new NativeMap<long, long>(52_000);
+        map._pipelinedLookupMinBytes = pipelined ? 0 : ulong.MaxValue;
         long n = NativeMap<long, long>.CapacityFor((byte)map.GetStats().B) + 1;
         for (long i = 0; i < n; i++)
         {

@@ -25,6 +25,14 @@ public enum OpKind : byte
     PairContains,
     PairRemove,
     ContainsValue,
+    /// <summary><c>TryGetValues</c> of Arg keys from Key on (hits and misses); Value's low bit picks the prefetching pipeline or the key-by-key path.</summary>
+    BatchGet,
+    /// <summary><c>SetValues</c> of Arg keys from Key on, values from Value on.</summary>
+    BatchSet,
+    /// <summary><c>NativeMapMarshal.GetValueRefOrAddDefault</c>, then the value written through the ref.</summary>
+    RefOrAdd,
+    /// <summary><c>NativeMapMarshal.GetValueRefOrNullRef</c>.</summary>
+    RefOrNull,
 }
 
 /// <summary>What a <c>foreach</c> step does to the map after an entry is returned.</summary>
@@ -253,6 +261,66 @@ internal sealed class MapModelChecker<TKey, TValue, THasher>(Func<int, TKey> mak
                     Same(index, op, map.Remove(bk), model.Remove(bk), $"bulk Remove of key {op.Key + j}");
                 }
                 break;
+            case OpKind.BatchGet:
+            {
+                var keys = new TKey[op.Arg];
+                for (int j = 0; j < keys.Length; j++)
+                {
+                    keys[j] = makeKey(op.Key + (j * 3));
+                }
+                var values = new TValue[keys.Length + 1];
+                var found = new bool[keys.Length + 1];
+                values[^1] = v;
+                map._pipelinedLookupMinBytes = (op.Value & 1) == 0 ? 0 : ulong.MaxValue;
+                int hits = map.TryGetValues(keys, values, found);
+                int want = 0;
+                for (int j = 0; j < keys.Length; j++)
+                {
+                    bool present = model.TryGetValue(keys[j], out TValue mv);
+                    want += present ? 1 : 0;
+                    Same(index, op, found[j], present, $"TryGetValues found[{j}] (key {op.Key + (j * 3)})");
+                    Same(index, op, values[j], present ? mv : default, $"TryGetValues values[{j}] (key {op.Key + (j * 3)})");
+                }
+                Same(index, op, hits, want, "TryGetValues hit count");
+                Same(index, op, values[^1], v, "TryGetValues wrote past its keys");
+                break;
+            }
+            case OpKind.BatchSet:
+            {
+                var keys = new TKey[op.Arg];
+                var values = new TValue[op.Arg];
+                for (int j = 0; j < keys.Length; j++)
+                {
+                    keys[j] = makeKey(op.Key + j);
+                    values[j] = makeValue(op.Value + j);
+                }
+                map.SetValues(keys, values);
+                for (int j = 0; j < keys.Length; j++)
+                {
+                    model[keys[j]] = values[j];
+                }
+                break;
+            }
+            case OpKind.RefOrAdd:
+            {
+                ref TValue slot = ref NativeMapMarshal.GetValueRefOrAddDefault(map, k, out bool exists);
+                Same(index, op, exists, model.TryGetValue(k, out TValue mv), "GetValueRefOrAddDefault exists");
+                Same(index, op, slot, exists ? mv : default, "GetValueRefOrAddDefault value");
+                slot = v;
+                model[k] = v;
+                break;
+            }
+            case OpKind.RefOrNull:
+            {
+                ref TValue slot = ref NativeMapMarshal.GetValueRefOrNullRef(map, k);
+                bool present = model.TryGetValue(k, out TValue mv);
+                Same(index, op, !System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot), present, "GetValueRefOrNullRef found");
+                if (present)
+                {
+                    Same(index, op, slot, mv, "GetValueRefOrNullRef value");
+                }
+                break;
+            }
             case OpKind.PairContains:
             {
                 TValue pv = (op.Arg & 1) != 0 && model.TryGetValue(k, out TValue cur) ? cur : v;

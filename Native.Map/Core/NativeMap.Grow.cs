@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using Native.Map.Core;
@@ -279,7 +280,16 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     {
         byte* b = Bucket<TKey, TValue>.At(_h.OldBuckets, oldbucket);
         nuint newbit = NOldBuckets;
-        if (!Bucket<TKey, TValue>.Evacuated(b))
+        if (Bucket<TKey, TValue>.Evacuated(b))
+        {
+            // Already moved.
+        }
+        else if (Bucket<TKey, TValue>.Overflow(b) == null)
+        {
+            EvacuateLoneBucket(b, oldbucket, newbit);
+            OnBucketsEvacuated(1);
+        }
+        else
         {
             bool sameSize = IsSameSizeGrow;
             Span<ulong> useY = stackalloc ulong[4];
@@ -380,6 +390,59 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         if (oldbucket == _h.NEvacuate)
         {
             AdvanceEvacuationMark(newbit);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Evacuate"/> for an old bucket without overflow (most of them): at most 8 entries,
+    /// so each destination fits in its (empty) new bucket and nothing needs allocating. Still
+    /// transactional: every key is hashed, which may throw, before the first cell is marked.
+    /// </summary>
+    private void EvacuateLoneBucket(byte* b, nuint oldbucket, nuint newbit)
+    {
+        uint live = Bucket<TKey, TValue>.MatchLive(b);
+        uint toY = 0;
+        byte* yb = null;
+        if (!IsSameSizeGrow)
+        {
+            ulong seed = _seed;
+            for (uint m = live; m != 0; m &= m - 1)
+            {
+                nuint i = (nuint)BitOperations.TrailingZeroCount(m);
+                if (((nuint)THasher.Hash(in *Bucket<TKey, TValue>.Key(b, i), seed) & newbit) != 0)
+                {
+                    toY |= 1u << (int)i;
+                }
+            }
+            yb = Bucket<TKey, TValue>.At(_h.Buckets, oldbucket + newbit);
+        }
+        byte* xb = Bucket<TKey, TValue>.At(_h.Buckets, oldbucket);
+        nuint xi = 0, yi = 0;
+        for (nuint i = 0; i < BucketCount; i++)
+        {
+            byte top = b[i];
+            if (top < MinTopHash)
+            {
+                b[i] = EvacuatedEmpty;
+                continue;
+            }
+            byte* dst;
+            nuint di;
+            if ((toY & (1u << (int)i)) != 0)
+            {
+                b[i] = EvacuatedY;
+                dst = yb;
+                di = yi++;
+            }
+            else
+            {
+                b[i] = EvacuatedX;
+                dst = xb;
+                di = xi++;
+            }
+            dst[di] = top;
+            Unsafe.CopyBlockUnaligned(Bucket<TKey, TValue>.KeySlot(dst, di), Bucket<TKey, TValue>.KeySlot(b, i), (uint)Bucket<TKey, TValue>.KeySlotSize);
+            Unsafe.CopyBlockUnaligned(Bucket<TKey, TValue>.ValueSlot(dst, di), Bucket<TKey, TValue>.ValueSlot(b, i), (uint)Bucket<TKey, TValue>.ValueSlotSize);
         }
     }
 

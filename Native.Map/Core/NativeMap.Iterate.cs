@@ -109,6 +109,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     it._current = new KeyValuePair<TKey, TValue>(*Bucket<TKey, TValue>.Key(b, slot), *Bucket<TKey, TValue>.Value(b, slot));
                     it._fastMask = positions & (positions - 1);
                     it._version = _version;
+                    it._plainWalk = !(Growing && it._b == _h.B);
                     it._bucket = bucket;
                     it._bptr = b;
                     it._i = (byte)(pos + 1);

@@ -16,8 +16,10 @@ namespace Native.Map;
 /// <c>nativemap.growth.kind</c> = <c>double</c> (over the load factor 6.5, or EnsureCapacity) or
 /// <c>same_size</c> (too many overflow buckets).</item>
 /// <item><c>nativemap.growth.completed</c> (counter, <c>{growth}</c>): a growth ended; tags kind and
-/// <c>nativemap.growth.outcome</c> = <c>evacuated</c> (last old bucket moved) or <c>cleared</c>
-/// (Clear dropped the old array mid-growth). A map disposed mid-growth reports no completion.</item>
+/// <c>nativemap.growth.outcome</c> = <c>evacuated</c> (last old bucket moved or chain compacted),
+/// <c>cleared</c> (Clear dropped the old array mid-growth), <c>superseded</c> (an in-place compaction
+/// replaced by a doubling) or <c>disposed</c> (the map was disposed or finalized mid-growth). Every
+/// started growth ends exactly once.</item>
 /// <item><c>nativemap.growth.duration</c> (histogram, seconds, tag kind): from the start of a growth to
 /// its last bucket moved. Growth is incremental, so this spans many writes; it is not a pause.</item>
 /// <item><c>nativemap.buckets.evacuated</c> (counter, <c>{bucket}</c>): old buckets moved to a new array, or, in
