@@ -289,6 +289,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             EvacuateLoneBucket(b, oldbucket, newbit);
             OnBucketsEvacuated(1);
         }
+        else if (TryEvacuateShortChain(b, oldbucket, newbit))
+        {
+            OnBucketsEvacuated(1);
+        }
         else
         {
             bool sameSize = IsSameSizeGrow;
@@ -444,6 +448,74 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             Unsafe.CopyBlockUnaligned(Bucket<TKey, TValue>.KeySlot(dst, di), Bucket<TKey, TValue>.KeySlot(b, i), (uint)Bucket<TKey, TValue>.KeySlotSize);
             Unsafe.CopyBlockUnaligned(Bucket<TKey, TValue>.ValueSlot(dst, di), Bucket<TKey, TValue>.ValueSlot(b, i), (uint)Bucket<TKey, TValue>.ValueSlotSize);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Evacuate"/> for a chain of at most 8 buckets (64 cells): the X/Y decisions fit in
+    /// one 64-bit mask, so no scratch array, pool or finally block is needed. Transactional like the
+    /// general path: hash every key, reserve the destinations' overflow buckets, then move. Returns
+    /// false, having changed nothing, for a longer chain.
+    /// </summary>
+    private bool TryEvacuateShortChain(byte* b, nuint oldbucket, nuint newbit)
+    {
+        bool sameSize = IsSameSizeGrow;
+        ulong toY = 0;
+        nuint nx = 0, ny = 0;
+        int n = 0;
+        ulong seed = _seed;
+        for (byte* p = b; p != null; p = Bucket<TKey, TValue>.Overflow(p))
+        {
+            if (n == 64)
+            {
+                return false;
+            }
+            for (nuint i = 0; i < BucketCount; i++, n++)
+            {
+                if (p[i] < MinTopHash)
+                {
+                    continue;
+                }
+                if (!sameSize && ((nuint)THasher.Hash(in *Bucket<TKey, TValue>.Key(p, i), seed) & newbit) != 0)
+                {
+                    toY |= 1UL << n;
+                    ny++;
+                }
+                else
+                {
+                    nx++;
+                }
+            }
+        }
+        ReserveOverflow((nx > BucketCount ? (nx - 1) / BucketCount : 0) + (ny > BucketCount ? (ny - 1) / BucketCount : 0));
+
+        // Nothing below can throw.
+        byte* xb = Bucket<TKey, TValue>.At(_h.Buckets, oldbucket);
+        byte* yb = sameSize ? null : Bucket<TKey, TValue>.At(_h.Buckets, oldbucket + newbit);
+        nuint xi = 0, yi = 0;
+        n = 0;
+        for (byte* p = b; p != null; p = Bucket<TKey, TValue>.Overflow(p))
+        {
+            for (nuint i = 0; i < BucketCount; i++, n++)
+            {
+                byte top = p[i];
+                if (top < MinTopHash)
+                {
+                    p[i] = EvacuatedEmpty;
+                    continue;
+                }
+                if ((toY & (1UL << n)) != 0)
+                {
+                    p[i] = EvacuatedY;
+                    MoveEntry(p, i, top, ref yb, ref yi);
+                }
+                else
+                {
+                    p[i] = EvacuatedX;
+                    MoveEntry(p, i, top, ref xb, ref xi);
+                }
+            }
+        }
+        return true;
     }
 
     /// <summary>Copies cell <paramref name="i"/> of <paramref name="src"/> into the next slot of a destination chain (indirect blocks move by pointer).</summary>

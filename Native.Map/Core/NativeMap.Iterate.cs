@@ -11,6 +11,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// Starts an enumeration: snapshot of B and the bucket array, random start bucket and offset,
     /// and a registry slot that pins the array. Go: mapiterinit.
     /// </summary>
+    /// <remarks>
+    /// Never inlined: once per enumeration, and with profile-guided optimisation the JIT would
+    /// otherwise inline the registry (a lock, array growth) into the caller's <c>foreach</c> and run
+    /// out of locals before the per-entry helpers of MoveNext, which then stay calls (measured:
+    /// 10.6 instead of 6 ns per entry over 10^7 entries).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void IterInit(ref Enumerator it)
     {
         CheckRead();
