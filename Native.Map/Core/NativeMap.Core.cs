@@ -269,6 +269,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     /// <summary>New hash seed, to make repeated crafted collisions harder (Go issue 25237).</summary>
+    /// <remarks>Out of line: rare (Clear, a delete that empties the map), and inlined into every Remove caller it only costs code size.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Reseed()
     {
         if (!_fixedSeed)
