@@ -70,17 +70,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 hashes[i % Ring] = HashAndPrefetchTopHash(in keys[i + Ring]);
             }
-            if (FindSlot(in keys[i], hash, out byte* b, out nuint s, prefetched: true))
-            {
-                values[i] = *Bucket<TKey, TValue>.Value(b, s);
-                found[i] = true;
-                hits++;
-            }
-            else
-            {
-                values[i] = default;
-                found[i] = false;
-            }
+            hits += LookupInto(in keys[i], hash, prefetched: true, out values[i], out found[i]);
         }
         GC.KeepAlive(this);
         return hits;
@@ -93,20 +83,25 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         ulong seed = _seed;
         for (int i = 0; i < keys.Length; i++)
         {
-            if (FindSlot(in keys[i], THasher.Hash(in keys[i], seed), out byte* b, out nuint s))
-            {
-                values[i] = *Bucket<TKey, TValue>.Value(b, s);
-                found[i] = true;
-                hits++;
-            }
-            else
-            {
-                values[i] = default;
-                found[i] = false;
-            }
+            hits += LookupInto(in keys[i], THasher.Hash(in keys[i], seed), prefetched: false, out values[i], out found[i]);
         }
         GC.KeepAlive(this);
         return hits;
+    }
+
+    /// <summary>Looks one key up into its output cells: 1 if found, else 0 with default and false.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int LookupInto(in TKey key, ulong hash, bool prefetched, out TValue value, out bool found)
+    {
+        if (FindSlot(in key, hash, out byte* b, out nuint s, prefetched))
+        {
+            value = *Bucket<TKey, TValue>.Value(b, s);
+            found = true;
+            return 1;
+        }
+        value = default;
+        found = false;
+        return 0;
     }
 
     /// <summary>Stage 1 of the batched lookup: hash, and prefetch the line with the tophash bytes.</summary>
