@@ -102,11 +102,12 @@ internal static unsafe partial class LinuxPages
     }
 
     /// <summary>Queues the unmapping of a block the maps no longer use.</summary>
-    public static void Unmap(void* p, nuint bytes) => PageWorker.Post(new PageWork((nint)p, bytes, PageWorkKind.Unmap));
+    public static void Unmap(void* p, nuint bytes) => PageWorker.PostUnmap(p, bytes);
 
-    internal static void Execute(in PageWork work)
+    /// <summary>Unmaps a block now (on the page worker's thread).</summary>
+    internal static void UnmapNow(void* p, nuint bytes)
     {
-        if (munmap((void*)work.Address, work.Bytes) != 0)
+        if (munmap(p, bytes) != 0)
         {
             Environment.FailFast($"munmap of a NativeMap block failed (errno {Marshal.GetLastPInvokeError()}): the map's memory bookkeeping is corrupt.");
         }
@@ -122,57 +123,33 @@ internal static unsafe partial class LinuxPages
     private static partial int madvise(void* addr, nuint length, int advice);
 }
 
-internal enum PageWorkKind
-{
-    Unmap,
-}
-
-internal readonly record struct PageWork(nint Address, nuint Bytes, PageWorkKind Kind);
-
 /// <summary>
-/// One background thread that performs queued page work (unmapping released blocks) in order.
+/// One background thread that unmaps released blocks in the order they were queued, so that no
+/// insert waits for munmap.
 /// </summary>
-internal static class PageWorker
+internal static unsafe class PageWorker
 {
-    private static readonly System.Collections.Concurrent.BlockingCollection<PageWork> s_queue = StartWorker();
+    private static readonly System.Collections.Concurrent.BlockingCollection<(nint Address, nuint Bytes)> s_queue = StartWorker();
     private static long s_pendingUnmapBytes;
-    private static long s_outstanding;
 
     /// <summary>Bytes released by maps whose unmapping is still queued.</summary>
     public static long PendingUnmapBytes => Interlocked.Read(ref s_pendingUnmapBytes);
 
-    public static void Post(in PageWork work)
+    public static void PostUnmap(void* address, nuint bytes)
     {
-        if (work.Kind == PageWorkKind.Unmap)
-        {
-            Interlocked.Add(ref s_pendingUnmapBytes, (long)work.Bytes);
-        }
-        Interlocked.Increment(ref s_outstanding);
-        s_queue.Add(work);
+        Interlocked.Add(ref s_pendingUnmapBytes, (long)bytes);
+        s_queue.Add(((nint)address, bytes));
     }
 
-    /// <summary>Waits until everything queued so far is done (for tests and for benchmarks that read RSS).</summary>
-    public static void Drain()
+    private static System.Collections.Concurrent.BlockingCollection<(nint Address, nuint Bytes)> StartWorker()
     {
-        while (Interlocked.Read(ref s_outstanding) > 0)
-        {
-            Thread.Sleep(1);
-        }
-    }
-
-    private static System.Collections.Concurrent.BlockingCollection<PageWork> StartWorker()
-    {
-        var queue = new System.Collections.Concurrent.BlockingCollection<PageWork>();
+        var queue = new System.Collections.Concurrent.BlockingCollection<(nint Address, nuint Bytes)>();
         var thread = new Thread(() =>
         {
-            foreach (PageWork work in queue.GetConsumingEnumerable())
+            foreach ((nint address, nuint bytes) in queue.GetConsumingEnumerable())
             {
-                LinuxPages.Execute(work);
-                if (work.Kind == PageWorkKind.Unmap)
-                {
-                    Interlocked.Add(ref s_pendingUnmapBytes, -(long)work.Bytes);
-                }
-                Interlocked.Decrement(ref s_outstanding);
+                LinuxPages.UnmapNow((void*)address, bytes);
+                Interlocked.Add(ref s_pendingUnmapBytes, -(long)bytes);
             }
         })
         {
