@@ -152,7 +152,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <exception cref="ArgumentException"><paramref name="values"/> is shorter than <paramref name="keys"/>.</exception>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
-    /// <remarks>If an insert fails (a throwing hasher, memory exhausted) the entries before it are set and the rest are not.</remarks>
+    /// <remarks>The batch stops at the first failure, with the entries before that point set and the rest not: an insert that runs out of memory, or a hasher that throws (keys are hashed up to 8 keys before their insert, so the entries set end up to 8 keys before the throwing one).</remarks>
     public void SetValues(ReadOnlySpan<TKey> keys, ReadOnlySpan<TValue> values)
     {
         if (values.Length < keys.Length)
@@ -162,14 +162,23 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         AcquireWriter();
         try
         {
+            // Each key is hashed once, PrefetchStage keys ahead of its insert, and its bucket
+            // prefetched then. The seed cannot change during the batch: only Clear and a delete
+            // that empties the map reseed, and the batch holds the writer flag.
             int n = keys.Length;
+            Span<ulong> hashes = stackalloc ulong[PrefetchStage];
+            for (int j = 0; j < Math.Min(PrefetchStage, n); j++)
+            {
+                hashes[j] = HashAndPrefetchBucket(in keys[j]);
+            }
             for (int i = 0; i < n; i++)
             {
-                if (i + PrefetchStage < n && _h.Buckets != null)
+                ulong hash = hashes[i % PrefetchStage];
+                if (i + PrefetchStage < n)
                 {
-                    PrefetchBucketOf(in keys[i + PrefetchStage]);
+                    hashes[i % PrefetchStage] = HashAndPrefetchBucket(in keys[i + PrefetchStage]);
                 }
-                *AssignSlot(in keys[i], out _) = values[i];
+                *AssignSlot(in keys[i], hash, out _) = values[i];
             }
         }
         finally
@@ -179,16 +188,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
     }
 
-    /// <summary>Hashes a key and prefetches its whole bucket (an insert reads tophash, keys and writes a value).</summary>
+    /// <summary>Hashes a key under the current seed and prefetches its whole bucket.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void PrefetchBucketOf(in TKey key)
+    private ulong HashAndPrefetchBucket(in TKey key)
     {
         ulong hash = THasher.Hash(in key, _seed);
-        if (Sse.IsSupported)
-        {
-            byte* b = Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & BucketMask(_h.B));
-            Sse.Prefetch0(b);
-            Bucket<TKey, TValue>.PrefetchRest(b);
-        }
+        PrefetchBucket(hash);
+        return hash;
     }
 }

@@ -98,6 +98,14 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
         seed = _seed;
         ulong hash = THasher.Hash(in key, seed);
+        PrefetchBucket(hash);
+        return hash;
+    }
+
+    /// <summary>Prefetches every line of the bucket <paramref name="hash"/> selects in the current array (an insert reads tophash and keys and writes a value).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PrefetchBucket(ulong hash)
+    {
         byte* buckets = _h.Buckets;
         if (Sse.IsSupported && buckets != null)
         {
@@ -105,7 +113,6 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             Sse.Prefetch0(b);
             Bucket<TKey, TValue>.PrefetchRest(b);
         }
-        return hash;
     }
 
     /// <summary>The hash of a key for a write holding the flag, reusing the one from <see cref="HashAndPrefetch"/> when the seed is unchanged.</summary>
