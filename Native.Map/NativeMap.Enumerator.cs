@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Native.Map;
 
@@ -84,11 +85,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 // Fast path: the rest of a plain bucket, and nothing has written to the map since
                 // its mask was taken, so every cell in the mask is still live and in place.
-                int pos = BitOperations.TrailingZeroCount(mask);
-                _fastMask = mask & (mask - 1);
-                nuint slot = (nuint)(pos + _offset) & (Core.MapConstants.BucketCount - 1);
-                _current = new KeyValuePair<TKey, TValue>(*Core.Bucket<TKey, TValue>.Key(_bptr, slot), *Core.Bucket<TKey, TValue>.Value(_bptr, slot));
-                _i = (byte)(pos + 1);
+                TakeNext(mask);
                 return true;
             }
             if (_plainWalk && _version == _map._version && NextPlainBucket())
@@ -160,14 +157,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 uint live = Core.Bucket<TKey, TValue>.MatchLive(b);
                 if (live != 0)
                 {
-                    uint positions = ((live >> _offset) | (live << (Core.MapConstants.BucketCount - _offset))) & 0xFF;
-                    int pos = BitOperations.TrailingZeroCount(positions);
-                    nuint slot = (nuint)(pos + _offset) & (Core.MapConstants.BucketCount - 1);
-                    _current = new KeyValuePair<TKey, TValue>(*Core.Bucket<TKey, TValue>.Key(b, slot), *Core.Bucket<TKey, TValue>.Value(b, slot));
-                    _fastMask = positions & (positions - 1);
-                    _bucket = bucket;
-                    _bptr = b;
-                    _i = (byte)(pos + 1);
+                    TakeFirst(b, bucket, RotateRight8(live, _offset));
                     return true;
                 }
             }
@@ -176,6 +166,31 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             _bptr = null;
             _i = 0;
             return false;
+        }
+
+        /// <summary>
+        /// Enters plain bucket <paramref name="b"/> (the walk resumes at bucket index
+        /// <paramref name="bucket"/> after it) and returns the first of its live cells.
+        /// <paramref name="positions"/>: the live cells still to return, as a mask in this
+        /// enumeration's rotated slot order; not empty.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal void TakeFirst(byte* b, nuint bucket, uint positions)
+        {
+            _bucket = bucket;
+            _bptr = b;
+            TakeNext(positions);
+        }
+
+        /// <summary>Returns the first cell of <paramref name="positions"/> (rotated order, not empty) in the current bucket and keeps the rest for the fast path.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void TakeNext(uint positions)
+        {
+            int pos = BitOperations.TrailingZeroCount(positions);
+            _fastMask = positions & (positions - 1);
+            nuint slot = (nuint)(pos + _offset) & (Core.MapConstants.BucketCount - 1);
+            _current = new KeyValuePair<TKey, TValue>(*Core.Bucket<TKey, TValue>.Key(_bptr, slot), *Core.Bucket<TKey, TValue>.Value(_bptr, slot));
+            _i = (byte)(pos + 1);
         }
 
         /// <summary>Restarts the enumeration (from a new random position).</summary>

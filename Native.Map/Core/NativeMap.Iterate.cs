@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using Native.Map.Core;
 using static Native.Map.Core.MapConstants;
@@ -111,15 +110,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 uint positions = RotateRight8(Bucket<TKey, TValue>.MatchLive(b), it._offset) & (0xFFu << (int)i);
                 if (positions != 0)
                 {
-                    int pos = BitOperations.TrailingZeroCount(positions);
-                    nuint slot = (nuint)(pos + it._offset) & (BucketCount - 1);
-                    it._current = new KeyValuePair<TKey, TValue>(*Bucket<TKey, TValue>.Key(b, slot), *Bucket<TKey, TValue>.Value(b, slot));
-                    it._fastMask = positions & (positions - 1);
+                    it.TakeFirst(b, bucket, positions);
                     it._version = _version;
                     it._plainWalk = !(Growing && it._b == _h.B);
-                    it._bucket = bucket;
-                    it._bptr = b;
-                    it._i = (byte)(pos + 1);
                     it._checkBucket = checkBucket;
                     return true;
                 }
