@@ -31,14 +31,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         while (true)
         {
             nuint bucket = (nuint)hash & BucketMask(_h.B);
-            if (Growing)
-            {
-                GrowWork(bucket);
-            }
-            else if (_compacting)
-            {
-                CompactWork(bucket);
-            }
+            GrowthWork(bucket);
             byte* b = Bucket<TKey, TValue>.At(_h.Buckets, bucket);
             byte* insertB = null;
             nuint insertI = 0;

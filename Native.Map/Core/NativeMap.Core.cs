@@ -25,7 +25,8 @@
 //   8 tophash bytes at once, then keys; follow overflow; stop at a bucket containing emptyRest.
 //
 // Insert (Assign.cs)
-//   take the writer flag; do growth work for the bucket; find the key or the first free slot;
+//   hash the key and prefetch its bucket; take the writer flag; do growth work for the bucket
+//   (GrowthWork: evacuate, or compact in place); find the key or the first free slot;
 //   if the key is new and the map is over its load factor (count > 6.5 * 2^B) or has too many
 //   overflow buckets (>= 2^min(B,15)), start a growth and retry; else take an overflow bucket if
 //   the chain is full (preallocated ones first), write the key, count++.
@@ -70,13 +71,15 @@
 //   - Memory is freed explicitly: the old array when evacuation ends (unless an iterator pins it),
 //     everything on Dispose; a finalizer frees a forgotten map.
 //   - Overflow buckets beyond the preallocated tail come from chunks, not one allocation each.
-//   - Evacuation of a chain is transactional (see Growth) and the hash is computed after taking the
-//     writer flag, so a throwing hasher or a failed allocation leaves the map as it was.
+//   - Evacuation of a chain is transactional (see Growth), and a write hashes its key and prefetches
+//     its bucket before taking the writer flag (rehashing if the seed changed meanwhile), so a
+//     throwing hasher or a failed allocation leaves the map as it was.
 //   - EnsureCapacity on a non-empty map schedules successive incremental doublings.
 //   - A same-size growth with no enumerator registered compacts chains in place and recycles the
 //     overflow buckets it frees (Compact.cs; Go's TODO), instead of evacuating into a second array:
 //     constant-size churn then never holds more than twice the settled table (Go: about 3x).
-//   - Large arrays are mapped from the OS (lazily zeroed pages, huge pages when large).
+//   - Large arrays are mapped from the OS (lazily zeroed pages; huge pages opt-in) and unmapped on a
+//     background thread.
 using System.Runtime.CompilerServices;
 using Native.Map.Core;
 using Native.Map.Hashing;

@@ -21,14 +21,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             return false;
         }
         nuint bucket = (nuint)hash & BucketMask(_h.B);
-        if (Growing)
-        {
-            GrowWork(bucket);
-        }
-        else if (_compacting)
-        {
-            CompactWork(bucket);
-        }
+        GrowthWork(bucket);
         byte* b = Bucket<TKey, TValue>.At(_h.Buckets, bucket);
         byte* bOrig = b;
         byte top = TopHash(hash);

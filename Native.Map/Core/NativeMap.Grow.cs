@@ -234,6 +234,24 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         OnGrowthStarted(bigger);
     }
 
+    /// <summary>
+    /// The growth work a write does before it touches <paramref name="bucket"/>: evacuation while
+    /// doubling or growing to the same size into a new array, compaction during an in-place
+    /// same-size growth, nothing otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void GrowthWork(nuint bucket)
+    {
+        if (Growing)
+        {
+            GrowWork(bucket);
+        }
+        else if (_compacting)
+        {
+            CompactWork(bucket);
+        }
+    }
+
     /// <summary>Evacuates the old bucket that <paramref name="bucket"/> is about to use, then one more. Go: growWork.</summary>
     private void GrowWork(nuint bucket)
     {
