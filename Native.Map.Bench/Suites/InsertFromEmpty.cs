@@ -1,67 +1,15 @@
 using BenchmarkDotNet.Attributes;
-using Native.Map.Bench.Common;
 using Native.Map.Bench.Config;
 
 namespace Native.Map.Bench.Suites;
 
-/// <summary>
-/// Insert N long -> long entries into a map created empty (no capacity hint), so the cost includes
-/// every growth. One invocation builds 10^7 / N maps of N entries and keeps them until the
-/// iteration ends (built to be used: a Dictionary pays for promoting what it keeps, a NativeMap for
-/// nothing); NativeMaps are disposed in [IterationCleanup], outside the measurement.
-/// </summary>
+/// <summary>Insert into maps created empty (no capacity hint), so the cost includes every growth.</summary>
 [BenchmarkCategory("InsertFromEmpty")]
 [WholeTableJob]
-public class InsertFromEmpty
+public class InsertFromEmpty : InsertSuite
 {
-    private long[] _keys = [];
-    private Dictionary<long, long>?[] _dictionaries = [];
-    private NativeMap<long, long>?[] _maps = [];
-
-    /// <summary>Entries per map.</summary>
-    [Params(1_000, 100_000, 1_000_000, 10_000_000)]
-    public int N { get; set; }
-
-    /// <summary>Generates the keys (splitmix64, fixed seed).</summary>
-    [GlobalSetup]
-    public void Setup()
-    {
-        _keys = Keys.Hits(N);
-        _dictionaries = new Dictionary<long, long>?[Work.Repetitions(N)];
-        _maps = new NativeMap<long, long>?[Work.Repetitions(N)];
-    }
-
-    /// <summary>Baseline: <see cref="Dictionary{TKey, TValue}.Add"/> into new Dictionary().</summary>
-    [Benchmark(Baseline = true, OperationsPerInvoke = Work.PerInvocation)]
-    public void Dictionary()
-    {
-        long[] keys = _keys;
-        for (int r = 0; r < _dictionaries.Length; r++)
-        {
-            var d = new Dictionary<long, long>();
-            for (int i = 0; i < keys.Length; i++)
-            {
-                d.Add(keys[i], i);
-            }
-            _dictionaries[r] = d;
-        }
-    }
-
-    /// <summary><see cref="NativeMap{TKey, TValue, THasher}.Add"/> into new NativeMap().</summary>
-    [Benchmark(OperationsPerInvoke = Work.PerInvocation)]
-    public void NativeMap()
-    {
-        long[] keys = _keys;
-        for (int r = 0; r < _maps.Length; r++)
-        {
-            var m = new NativeMap<long, long>();
-            for (int i = 0; i < keys.Length; i++)
-            {
-                m.Add(keys[i], i);
-            }
-            _maps[r] = m;
-        }
-    }
+    /// <inheritdoc/>
+    protected override int Capacity => 0;
 
     /// <summary><see cref="NativeMap{TKey, TValue, THasher}.SetValues"/> in batches of 1,024 into new NativeMap(): one writer-flag acquisition per batch, buckets prefetched ahead.</summary>
     [Benchmark(OperationsPerInvoke = Work.PerInvocation)]
@@ -79,8 +27,4 @@ public class InsertFromEmpty
             _maps[r] = m;
         }
     }
-
-    /// <summary>Drops the Dictionaries, disposes the NativeMaps.</summary>
-    [IterationCleanup]
-    public void Cleanup() => MapSets.Release(_dictionaries, _maps);
 }
