@@ -3,26 +3,13 @@ namespace Native.Map.Bench.Suites;
 /// <summary>Building and releasing the sets of maps the whole-table suites work on.</summary>
 internal static class MapSets
 {
-    /// <summary>Fills every slot with a Dictionary holding <paramref name="keys"/> (value = index).</summary>
-    public static void Fill(Dictionary<long, long>?[] dictionaries, long[] keys)
-    {
-        for (int r = 0; r < dictionaries.Length; r++)
-        {
-            var d = new Dictionary<long, long>();
-            for (int i = 0; i < keys.Length; i++)
-            {
-                d.Add(keys[i], i);
-            }
-            dictionaries[r] = d;
-        }
-    }
-
-    /// <summary>Fills every slot with a NativeMap holding <paramref name="keys"/> (value = index).</summary>
-    public static void Fill(NativeMap<long, long>?[] maps, long[] keys)
+    /// <summary>Fills every slot with a new map from <paramref name="create"/> holding <paramref name="keys"/> (value = index). Setup only: the interface call is not measured.</summary>
+    public static void Fill<TMap>(TMap?[] maps, long[] keys, Func<TMap> create)
+        where TMap : class, IDictionary<long, long>
     {
         for (int r = 0; r < maps.Length; r++)
         {
-            var m = new NativeMap<long, long>();
+            TMap m = create();
             for (int i = 0; i < keys.Length; i++)
             {
                 m.Add(keys[i], i);
@@ -32,7 +19,9 @@ internal static class MapSets
     }
 
     /// <summary>Drops the Dictionaries and disposes the NativeMaps (their memory is native: nobody else frees it promptly).</summary>
-    public static void Release(Dictionary<long, long>?[] dictionaries, NativeMap<long, long>?[] maps)
+    public static void Release<TKey, TValue>(Dictionary<TKey, TValue>?[] dictionaries, NativeMap<TKey, TValue>?[] maps)
+        where TKey : unmanaged, IEquatable<TKey>
+        where TValue : unmanaged
     {
         Array.Clear(dictionaries);
         for (int r = 0; r < maps.Length; r++)

@@ -34,11 +34,11 @@ public class RemoveAll
 
     /// <summary>Builds the Dictionaries to empty.</summary>
     [IterationSetup(Target = nameof(Dictionary))]
-    public void SetupDictionaries() => MapSets.Fill(_dictionaries, _keys);
+    public void SetupDictionaries() => MapSets.Fill(_dictionaries, _keys, () => new Dictionary<long, long>());
 
     /// <summary>Builds the NativeMaps to empty.</summary>
     [IterationSetup(Target = nameof(NativeMap))]
-    public void SetupMaps() => MapSets.Fill(_maps, _keys);
+    public void SetupMaps() => MapSets.Fill(_maps, _keys, () => new NativeMap<long, long>());
 
     /// <summary>Baseline: Dictionary.Remove of every key; returns the number removed.</summary>
     [Benchmark(Baseline = true, OperationsPerInvoke = Work.PerInvocation)]

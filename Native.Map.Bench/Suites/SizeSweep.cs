@@ -183,13 +183,5 @@ public class SizeSweepInsert<T>
 
     /// <summary>Drops the Dictionaries, disposes the NativeMaps.</summary>
     [IterationCleanup]
-    public void Cleanup()
-    {
-        Array.Clear(_dictionaries);
-        for (int r = 0; r < _maps.Length; r++)
-        {
-            _maps[r]?.Dispose();
-            _maps[r] = null;
-        }
-    }
+    public void Cleanup() => MapSets.Release(_dictionaries, _maps);
 }
