@@ -48,7 +48,6 @@ internal static class HashMix
         return hi ^ lo;
     }
 
-
     private static readonly Vector128<byte> s_aesKey0 = Vector128.Create(Secret0 * 3, Secret1 * 5).AsByte();
     private static readonly Vector128<byte> s_aesKey1 = Vector128.Create(Secret2 * 7, Secret0 * 11).AsByte();
 
