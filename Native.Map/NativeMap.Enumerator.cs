@@ -140,6 +140,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                         break;
                     }
                     b = Core.Bucket<TKey, TValue>.At(_buckets, bucket);
+                    if (bucket + OverflowPrefetchDistance < end)
+                    {
+                        PrefetchOverflow(b + OverflowPrefetchDistance * Core.Bucket<TKey, TValue>.Size);
+                    }
                     if (++bucket == end)
                     {
                         bucket = 0;
@@ -166,6 +170,29 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             _bptr = null;
             _i = 0;
             return false;
+        }
+
+        /// <summary>
+        /// How many array buckets ahead of the walk <see cref="NextPlainBucket"/> prefetches an
+        /// overflow bucket. The hardware streams the array itself, but an overflow bucket sits
+        /// wherever the chunk gave it out, so each is a dependent miss (at 10^7 long keys about one
+        /// array bucket in twenty chains one). Measured over 10^7 entries: no prefetch 6.0-7.3
+        /// ns/entry; 2 buckets ahead 5.0-5.2; 8, 4.3-4.5; 16, 4.1-4.6; 32, 4.4; 64 and 128, 5.2-5.3.
+        /// </summary>
+        private const int OverflowPrefetchDistance = 16;
+
+        /// <summary>Prefetches the overflow bucket of array bucket <paramref name="ahead"/>, if it has one.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void PrefetchOverflow(byte* ahead)
+        {
+            if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            {
+                byte* ov = Core.Bucket<TKey, TValue>.Overflow(ahead);
+                if (ov != null)
+                {
+                    Core.Bucket<TKey, TValue>.PrefetchWhole(ov);
+                }
+            }
         }
 
         /// <summary>

@@ -143,6 +143,17 @@ internal static unsafe class Bucket<TKey, TValue>
         }
     }
 
+    /// <summary>Prefetches every line of a bucket of up to four lines (the first as well as <see cref="PrefetchRest"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PrefetchWhole(byte* b)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(b);
+            PrefetchRest(b);
+        }
+    }
+
     /// <summary>
     /// Writes <paramref name="top"/> and the key and value slots of cell <paramref name="i"/> of
     /// <paramref name="src"/> into cell <paramref name="di"/> of <paramref name="dst"/> (an indirect

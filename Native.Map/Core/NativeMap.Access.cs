@@ -109,9 +109,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         byte* buckets = _h.Buckets;
         if (Sse.IsSupported && buckets != null)
         {
-            byte* b = Bucket<TKey, TValue>.At(buckets, (nuint)hash & BucketMask(_h.B));
-            Sse.Prefetch0(b);
-            Bucket<TKey, TValue>.PrefetchRest(b);
+            Bucket<TKey, TValue>.PrefetchWhole(Bucket<TKey, TValue>.At(buckets, (nuint)hash & BucketMask(_h.B)));
         }
     }
 
