@@ -6,8 +6,17 @@ namespace Native.Map;
 
 public unsafe partial class NativeMap<TKey, TValue, THasher>
 {
-    /// <summary>Keys between the tophash prefetch of a key and its slot prefetch, and between that and its lookup.</summary>
+    /// <summary>Keys between <see cref="SetValues"/>'s bucket prefetch of a key and its insert.</summary>
     private const int PrefetchStage = 8;
+
+    /// <summary>
+    /// Keys between the tophash prefetch of a key and its slot prefetch, and between that and its
+    /// lookup, in <see cref="TryGetValues"/>. A random line takes about 230 ns to arrive here, so the
+    /// slot stage must come that long after the tophash prefetch: measured at 10^7 long keys (misses /
+    /// hits, ns per key) 8: 30-35 / 30-33, 16: 26-28 / 30-31, 24: 25-31 / 31-34; at 10^6, 8: 22-23 /
+    /// 23-24, 16: 18 / 22-24.
+    /// </summary>
+    private const int LookupStage = 16;
 
     /// <summary>
     /// Bucket arrays smaller than this are looked up key by key: they sit in the last-level cache,
@@ -20,7 +29,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
     /// <summary>
     /// Looks up many keys at once, overlapping their cache misses: a key's hash is computed and its
-    /// tophash line prefetched <c>2 * PrefetchStage</c> keys before it is resolved; <c>PrefetchStage</c>
+    /// tophash line prefetched <c>2 * LookupStage</c> keys before it is resolved; <c>LookupStage</c>
     /// keys before, its (by then cached) tophash bytes pick the matching slot, whose key and value
     /// lines are prefetched; then it is resolved from cache. Only the lines a lookup reads are fetched.
     /// </summary>
@@ -48,27 +57,27 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             return TryGetValuesFromCache(keys, values, found);
         }
-        const int Ring = 2 * PrefetchStage;
+        const int Ring = 2 * LookupStage;
         Span<ulong> hashes = stackalloc ulong[Ring];
         for (int j = 0; j < Math.Min(Ring, n); j++)
         {
             hashes[j] = HashAndPrefetchTopHash(in keys[j]);
         }
-        for (int j = 0; j < Math.Min(PrefetchStage, n); j++)
+        for (int j = 0; j < Math.Min(LookupStage, n); j++)
         {
             PrefetchMatchingSlot(hashes[j]);
         }
         int hits = 0;
         for (int i = 0; i < n; i++)
         {
-            if (i + PrefetchStage < n)
+            if (i + LookupStage < n)
             {
-                PrefetchMatchingSlot(hashes[(i + PrefetchStage) % Ring]);
+                PrefetchMatchingSlot(hashes[(i + LookupStage) & (Ring - 1)]);
             }
-            ulong hash = hashes[i % Ring];
+            ulong hash = hashes[i & (Ring - 1)];
             if (i + Ring < n)
             {
-                hashes[i % Ring] = HashAndPrefetchTopHash(in keys[i + Ring]);
+                hashes[i & (Ring - 1)] = HashAndPrefetchTopHash(in keys[i + Ring]);
             }
             hits += LookupInto(in keys[i], hash, prefetched: true, out values[i], out found[i]);
         }

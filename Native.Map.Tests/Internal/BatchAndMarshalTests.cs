@@ -38,6 +38,38 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
         Assert.That(hits, Is.EqualTo(expectedHits));
     }
 
+    /// <summary>Every batch length from 0 to past twice the pipeline's ring: the prologue, the steady state and the tail all agree with single lookups.</summary>
+    [Test]
+    public void TryGetValues_Pipelined_EveryShortLength_AgreesWithSingleLookups()
+    {
+        int seed = TestSeed.Next(nameof(TryGetValues_Pipelined_EveryShortLength_AgreesWithSingleLookups));
+        var rng = new Random(seed);
+        using var map = new NativeMap<long, long>();
+        map._pipelinedLookupMinBytes = 0;
+        for (long i = 0; i < 2000; i++)
+        {
+            map[i * 2] = i;
+        }
+        for (int length = 0; length <= 100; length++)
+        {
+            long[] keys = Enumerable.Range(0, length).Select(_ => rng.NextInt64(4000)).ToArray();
+            var values = new long[length + 1];
+            var found = new bool[length + 1];
+            values[length] = -7;
+            int hits = map.TryGetValues(keys, values, found);
+            int expectedHits = 0;
+            for (int i = 0; i < length; i++)
+            {
+                bool f = map.TryGetValue(keys[i], out long v);
+                Assert.That(found[i], Is.EqualTo(f), $"length {length}, key {keys[i]}");
+                Assert.That(values[i], Is.EqualTo(v), $"length {length}, key {keys[i]}");
+                expectedHits += f ? 1 : 0;
+            }
+            Assert.That(hits, Is.EqualTo(expectedHits), $"length {length}");
+            Assert.That(values[length], Is.EqualTo(-7), $"length {length}: wrote past the keys");
+        }
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public void TryGetValues_MidGrowth_FindsEntriesInBothArrays(bool pipelined)
