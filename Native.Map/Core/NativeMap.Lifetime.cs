@@ -72,10 +72,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 }
             }
         }
-        FreeChunks(chunks);
-        if (arrayBytes != 0)
+        using (Memory.PageWorker.Batch())
         {
-            FreeNative(array, arrayBytes);
+            FreeChunks(chunks);
+            if (arrayBytes != 0)
+            {
+                FreeNative(array, arrayBytes);
+            }
         }
     }
 

@@ -38,6 +38,18 @@ internal sealed unsafe class SystemAllocator : NativeAllocator
 
     private const nuint Alignment = 64;
 
+    /// <summary>
+    /// Starts the page worker with the allocator (the first map), not on the first release, which
+    /// is an insert ending a growth: starting a thread there cost that insert 1.3 ms.
+    /// </summary>
+    public SystemAllocator()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            PageWorker.EnsureStarted();
+        }
+    }
+
     public override void* Allocate(nuint bytes, bool zeroed)
     {
         if (bytes >= LargeBlock && OperatingSystem.IsLinux())
@@ -124,32 +136,139 @@ internal static unsafe partial class LinuxPages
 }
 
 /// <summary>
-/// One background thread that unmaps released blocks in the order they were queued, so that no
-/// insert waits for munmap.
+/// One background thread that unmaps released blocks in the order they were released, so that no
+/// insert waits for munmap. Zero managed allocation: a released block is queued by writing a header
+/// into its own first bytes (the maps no longer use it) and pushing it on a lock-free stack.
 /// </summary>
+/// <remarks>
+/// Measured at 10^7 long keys (per-insert latency, the insert that ends the last growth releases a
+/// 160 MB array and 38 overflow chunks): unmapping at once, each block as it was released, the
+/// worst insert took 3.3-4.4 ms in three runs, at a growth's end; the worker's munmap of a whole
+/// block holds the process's memory-map lock while the writer maps or faults in new memory, and
+/// queueing through a BlockingCollection grew a segment (a managed allocation) inside that insert.
+/// Releasing a growth's blocks as one batch, unmapping at most <see cref="UnmapSlice"/> bytes per
+/// call and pausing <see cref="PauseMs"/> between calls: 0.54-0.98 ms.
+/// </remarks>
 internal static unsafe class PageWorker
 {
-    private static readonly System.Collections.Concurrent.BlockingCollection<(nint Address, nuint Bytes)> s_queue = StartWorker();
+    /// <summary>Bytes unmapped per munmap call: bounds how long the memory-map lock is held.</summary>
+    internal const nuint UnmapSlice = 4 * 1024 * 1024;
+
+    /// <summary>Milliseconds the worker sleeps before each block and between slices, leaving the writer the lock.</summary>
+    internal const int PauseMs = 1;
+
+    private static readonly SemaphoreSlim s_signal = StartWorker();
+
+    /// <summary>Released blocks not yet taken by the worker, newest first (a <see cref="BlockHeader"/> chain).</summary>
+    private static nint s_released;
     private static long s_pendingUnmapBytes;
+
+    [ThreadStatic]
+    private static nint t_batchFirst;
+
+    [ThreadStatic]
+    private static nint t_batchLast;
+
+    [ThreadStatic]
+    private static int t_batchDepth;
+
+    /// <summary>Written into the first bytes of a released block while it waits for the worker.</summary>
+    private struct BlockHeader
+    {
+        public BlockHeader* Next;
+        public nuint Bytes;
+    }
 
     /// <summary>Bytes released by maps whose unmapping is still queued.</summary>
     public static long PendingUnmapBytes => Interlocked.Read(ref s_pendingUnmapBytes);
 
+    /// <summary>Runs the static constructor (which starts the thread) if it has not run yet.</summary>
+    public static void EnsureStarted() => _ = s_signal;
+
+    /// <summary>Queues a block for unmapping (inside a <see cref="Batch"/>, when the batch ends). Preconditions: no map uses the block; at least 16 bytes.</summary>
     public static void PostUnmap(void* address, nuint bytes)
     {
         Interlocked.Add(ref s_pendingUnmapBytes, (long)bytes);
-        s_queue.Add(((nint)address, bytes));
+        var block = (BlockHeader*)address;
+        block->Bytes = bytes;
+        if (t_batchDepth > 0)
+        {
+            // Newest first, like the shared stack.
+            block->Next = (BlockHeader*)t_batchFirst;
+            t_batchFirst = (nint)block;
+            if (t_batchLast == 0)
+            {
+                t_batchLast = (nint)block;
+            }
+            return;
+        }
+        Push(block, block);
+        s_signal.Release();
     }
 
-    private static System.Collections.Concurrent.BlockingCollection<(nint Address, nuint Bytes)> StartWorker()
+    /// <summary>Collects this thread's releases until the returned scope is disposed, then queues them together with one wake-up.</summary>
+    public static BatchScope Batch()
     {
-        var queue = new System.Collections.Concurrent.BlockingCollection<(nint Address, nuint Bytes)>();
+        t_batchDepth++;
+        return default;
+    }
+
+    /// <summary>Ends a <see cref="Batch"/>.</summary>
+    public readonly struct BatchScope : IDisposable
+    {
+        /// <summary>Queues the batch's releases, if this was the outermost batch.</summary>
+        public void Dispose()
+        {
+            if (--t_batchDepth == 0 && t_batchFirst != 0)
+            {
+                Push((BlockHeader*)t_batchFirst, (BlockHeader*)t_batchLast);
+                t_batchFirst = 0;
+                t_batchLast = 0;
+                s_signal.Release();
+            }
+        }
+    }
+
+    /// <summary>Pushes the chain <paramref name="first"/>..<paramref name="last"/> (linked by Next) on the shared stack.</summary>
+    private static void Push(BlockHeader* first, BlockHeader* last)
+    {
+        while (true)
+        {
+            nint head = Volatile.Read(ref s_released);
+            last->Next = (BlockHeader*)head;
+            if (Interlocked.CompareExchange(ref s_released, (nint)first, head) == head)
+            {
+                return;
+            }
+        }
+    }
+
+    private static SemaphoreSlim StartWorker()
+    {
+        var signal = new SemaphoreSlim(0);
         var thread = new Thread(() =>
         {
-            foreach ((nint address, nuint bytes) in queue.GetConsumingEnumerable())
+            while (true)
             {
-                LinuxPages.UnmapNow((void*)address, bytes);
-                Interlocked.Add(ref s_pendingUnmapBytes, -(long)bytes);
+                signal.Wait();
+                // Take everything released so far and put it back in release order.
+                var chain = (BlockHeader*)Interlocked.Exchange(ref s_released, 0);
+                BlockHeader* ordered = null;
+                while (chain != null)
+                {
+                    BlockHeader* next = chain->Next;
+                    chain->Next = ordered;
+                    ordered = chain;
+                    chain = next;
+                }
+                while (ordered != null)
+                {
+                    BlockHeader* next = ordered->Next;
+                    nuint bytes = ordered->Bytes;
+                    Unmap((byte*)ordered, bytes);
+                    Interlocked.Add(ref s_pendingUnmapBytes, -(long)bytes);
+                    ordered = next;
+                }
             }
         })
         {
@@ -157,6 +276,16 @@ internal static unsafe class PageWorker
             Name = "NativeMap page worker",
         };
         thread.Start();
-        return queue;
+        return signal;
+    }
+
+    /// <summary>Unmaps a block slice by slice, pausing before each call.</summary>
+    private static void Unmap(byte* address, nuint bytes)
+    {
+        for (nuint offset = 0; offset < bytes; offset += UnmapSlice)
+        {
+            Thread.Sleep(PauseMs);
+            LinuxPages.UnmapNow(address + offset, Math.Min(UnmapSlice, bytes - offset));
+        }
     }
 }
