@@ -15,7 +15,9 @@ public static class NativeMapMemory
 
     /// <summary>
     /// Bytes the maps have released that a background thread has not yet returned to the OS (large
-    /// blocks are unmapped off the writing thread so that no insert waits for it). Not part of
+    /// blocks are unmapped off the writing thread so that no insert waits for it, at most 4 MiB per
+    /// millisecond so that the writing thread is never kept from the memory-map lock for long: a
+    /// 1 GiB array is back with the OS about a quarter of a second after its release). Not part of
     /// <see cref="LiveBytes"/>.
     /// </summary>
     public static long PendingReleaseBytes => Memory.PageWorker.PendingUnmapBytes;
