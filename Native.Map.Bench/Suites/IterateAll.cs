@@ -26,13 +26,8 @@ public class IterateAll
     public void Setup()
     {
         long[] keys = Keys.Hits(N);
-        _dictionary = new Dictionary<long, long>();
-        _map = new NativeMap<long, long>();
-        for (int i = 0; i < keys.Length; i++)
-        {
-            _dictionary.Add(keys[i], i);
-            _map.Add(keys[i], i);
-        }
+        _dictionary = MapSets.Build(keys, () => new Dictionary<long, long>());
+        _map = MapSets.Build(keys, () => new NativeMap<long, long>());
         _passes = Work.Repetitions(N);
     }
 

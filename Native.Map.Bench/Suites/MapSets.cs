@@ -9,13 +9,20 @@ internal static class MapSets
     {
         for (int r = 0; r < maps.Length; r++)
         {
-            TMap m = create();
-            for (int i = 0; i < keys.Length; i++)
-            {
-                m.Add(keys[i], i);
-            }
-            maps[r] = m;
+            maps[r] = Build(keys, create);
         }
+    }
+
+    /// <summary>A new map from <paramref name="create"/> holding <paramref name="keys"/> (value = index). Setup only: the interface call is not measured.</summary>
+    public static TMap Build<TMap>(long[] keys, Func<TMap> create)
+        where TMap : class, IDictionary<long, long>
+    {
+        TMap m = create();
+        for (int i = 0; i < keys.Length; i++)
+        {
+            m.Add(keys[i], i);
+        }
+        return m;
     }
 
     /// <summary>Drops the Dictionaries and disposes the NativeMaps (their memory is native: nobody else frees it promptly).</summary>

@@ -107,7 +107,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     private void PrefetchBucket(ulong hash)
     {
         byte* buckets = _h.Buckets;
-        if (Sse.IsSupported && buckets != null)
+        if (buckets != null)
         {
             Bucket<TKey, TValue>.PrefetchWhole(Bucket<TKey, TValue>.At(buckets, (nuint)hash & BucketMask(_h.B)));
         }

@@ -272,9 +272,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     {
         if (Sse.IsSupported)
         {
-            byte* old = Bucket<TKey, TValue>.At(_h.OldBuckets, oldbucket);
-            Sse.Prefetch0(old);
-            Bucket<TKey, TValue>.PrefetchRest(old);
+            Bucket<TKey, TValue>.PrefetchWhole(Bucket<TKey, TValue>.At(_h.OldBuckets, oldbucket));
             Sse.Prefetch0(Bucket<TKey, TValue>.At(_h.Buckets, oldbucket));
             if (!IsSameSizeGrow)
             {
@@ -292,31 +290,15 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     {
         byte* b = Bucket<TKey, TValue>.At(_h.OldBuckets, oldbucket);
         nuint newbit = NOldBuckets;
-        if (Bucket<TKey, TValue>.Evacuated(b))
+        if (!Bucket<TKey, TValue>.Evacuated(b))
         {
-            // Already moved.
-        }
-        else if (Bucket<TKey, TValue>.Overflow(b) == null)
-        {
-            EvacuateLoneBucket(b, oldbucket, newbit);
-            OnBucketsEvacuated(1);
-        }
-        else
-        {
-            nuint cells = 0;
-            for (byte* p = b; p != null; p = Bucket<TKey, TValue>.Overflow(p))
+            if (Bucket<TKey, TValue>.Overflow(b) == null)
             {
-                cells += BucketCount;
-            }
-            if (cells <= 64)
-            {
-                // Nearly always: the chain's X/Y decisions fit in one word on the stack.
-                ulong toY = 0;
-                EvacuateChain(b, oldbucket, newbit, new Span<ulong>(ref toY));
+                EvacuateLoneBucket(b, oldbucket, newbit);
             }
             else
             {
-                EvacuateLongChain(b, oldbucket, newbit, cells);
+                EvacuateChainOf(b, oldbucket, newbit);
             }
             OnBucketsEvacuated(1);
         }
@@ -369,6 +351,27 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 b[i] = EvacuatedX;
                 Bucket<TKey, TValue>.CopyCell(xb, xi++, top, b, i);
             }
+        }
+    }
+
+    /// <summary>Evacuates a chain with overflow buckets, its X/Y decisions in one stack word up to 8 buckets (nearly always), else in a pooled array.</summary>
+    /// <remarks>Inlined into <see cref="Evacuate"/>, where this code was before it had a name.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EvacuateChainOf(byte* b, nuint oldbucket, nuint newbit)
+    {
+        nuint cells = 0;
+        for (byte* p = b; p != null; p = Bucket<TKey, TValue>.Overflow(p))
+        {
+            cells += BucketCount;
+        }
+        if (cells <= 64)
+        {
+            ulong toY = 0;
+            EvacuateChain(b, oldbucket, newbit, new Span<ulong>(ref toY));
+        }
+        else
+        {
+            EvacuateLongChain(b, oldbucket, newbit, cells);
         }
     }
 

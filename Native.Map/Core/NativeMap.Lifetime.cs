@@ -32,6 +32,22 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
     }
 
+    /// <summary>
+    /// Frees a table: its overflow chunks and its array (when <paramref name="arrayBytes"/> is not 0),
+    /// handed to the page worker as one batch (see <see cref="Memory.PageWorker"/>).
+    /// </summary>
+    private void FreeTable(byte* array, nuint arrayBytes, OverflowChunk* chunks)
+    {
+        using (Memory.PageWorker.Batch())
+        {
+            FreeChunks(chunks);
+            if (arrayBytes != 0)
+            {
+                FreeNative(array, arrayBytes);
+            }
+        }
+    }
+
     private static void ZeroChunks(OverflowChunk* chunk)
     {
         for (; chunk != null; chunk = chunk->Next)
@@ -72,14 +88,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 }
             }
         }
-        using (Memory.PageWorker.Batch())
-        {
-            FreeChunks(chunks);
-            if (arrayBytes != 0)
-            {
-                FreeNative(array, arrayBytes);
-            }
-        }
+        FreeTable(array, arrayBytes, chunks);
     }
 
     /// <summary>Frees retired tables no enumerator pins any more. Preconditions: lock on <paramref name="reg"/>.</summary>
@@ -92,11 +101,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 continue;
             }
-            FreeChunks(r.Chunks);
-            if (r.ArrayBytes != 0)
-            {
-                FreeNative(r.Array, r.ArrayBytes);
-            }
+            FreeTable(r.Array, r.ArrayBytes, r.Chunks);
             reg.RetiredTables[i] = reg.RetiredTables[--reg.RetiredCount];
             reg.RetiredTables[reg.RetiredCount] = default;
         }
@@ -349,13 +354,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         _h.Extra = null;
         if (old != null)
         {
-            FreeChunks(extra->OldOverflow);
-            FreeNative(old, ArrayBytes(oldB));
+            FreeTable(old, ArrayBytes(oldB), extra->OldOverflow);
         }
         if (buckets != null)
         {
-            FreeChunks(extra->Overflow);
-            FreeNative(buckets, ArrayBytes(b));
+            FreeTable(buckets, ArrayBytes(b), extra->Overflow);
         }
         if (extra != null)
         {
