@@ -10,11 +10,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     private const int PrefetchStage = 8;
 
     /// <summary>
-    /// Keys between the tophash prefetch of a key and its slot prefetch, and between that and its
-    /// lookup, in <see cref="TryGetValues"/>. A random line takes about 230 ns to arrive here, so the
-    /// slot stage must come that long after the tophash prefetch: measured at 10^7 long keys (misses /
-    /// hits, ns per key) 8: 30-35 / 30-33, 16: 26-28 / 30-31, 24: 25-31 / 31-34; at 10^6, 8: 22-23 /
-    /// 23-24, 16: 18 / 22-24.
+    /// Keys between the stages of <see cref="TryGetValues"/>'s pipeline: tophash prefetch, slot (or
+    /// overflow pointer) prefetch, overflow bucket prefetch, lookup. A random line takes about 230 ns
+    /// to arrive here, so each stage must come that long after the one before: measured at 10^7 long
+    /// keys (misses / hits, ns per key) with three stages 8: 24 / 27, 12: 20-24 / 26-27, 16: 19 / 26-28,
+    /// 20: 19-20 / 28-30; with two stages (before the overflow stage) 8: 30-35 / 30-33, 16: 26-28 /
+    /// 30-31, 24: 25-31 / 31-34.
     /// </summary>
     private const int LookupStage = 16;
 
@@ -29,9 +30,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
     /// <summary>
     /// Looks up many keys at once, overlapping their cache misses: a key's hash is computed and its
-    /// tophash line prefetched <c>2 * LookupStage</c> keys before it is resolved; <c>LookupStage</c>
+    /// tophash line prefetched <c>3 * LookupStage</c> keys before it is resolved; <c>2 * LookupStage</c>
     /// keys before, its (by then cached) tophash bytes pick the matching slot, whose key and value
-    /// lines are prefetched; then it is resolved from cache. Only the lines a lookup reads are fetched.
+    /// lines are prefetched, or, for a full bucket without a match, the overflow pointer's line;
+    /// <c>LookupStage</c> keys before, that overflow bucket is prefetched; then the key is resolved
+    /// from cache. Only the lines a lookup reads are fetched. While a growth is under way a two-stage
+    /// pipeline (without the overflow stage) looks in whichever array holds each key.
     /// </summary>
     /// <param name="keys">Keys to look up.</param>
     /// <param name="values">Receives each key's value, or default; at least as long as <paramref name="keys"/>.</param>
@@ -57,6 +61,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             return TryGetValuesFromCache(keys, values, found);
         }
+        if (_h.OldBuckets == null && !ProbeCounters.Enabled)
+        {
+            return TryGetValuesPipelined(keys, values, found);
+        }
+        // Growing (or counting probes): two stages, each key's array decided when it is read.
         const int Ring = 2 * LookupStage;
         Span<ulong> hashes = stackalloc ulong[Ring];
         for (int j = 0; j < Math.Min(Ring, n); j++)
@@ -83,6 +92,145 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
         GC.KeepAlive(this);
         return hits;
+    }
+
+    /// <summary>
+    /// The batched lookup's pipeline when no growth is under way: the bucket array, its mask and the
+    /// seed are read once, each key's bucket and tophash are computed once (stage 1) and carried in a
+    /// ring to stage 2 (match the tophash bytes, prefetch the slot) and stage 3 (resolve), and the spans
+    /// are read through pointers, so the loop is not held back by reloads and bounds checks.
+    /// </summary>
+    private int TryGetValuesPipelined(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> found)
+    {
+        const int Ring = 4 * LookupStage;
+        byte** ringBucket = stackalloc byte*[Ring];
+        byte* ringTop = stackalloc byte[Ring];
+        byte* ringChain = stackalloc byte[Ring];
+        byte* buckets = _h.Buckets;
+        nuint mask = BucketMask(_h.B);
+        ulong seed = _seed;
+        int n = keys.Length;
+        int hits = 0;
+        fixed (TKey* kp = keys)
+        fixed (TValue* vp = values)
+        fixed (bool* fp = found)
+        {
+            for (int j = 0; j < Math.Min(3 * LookupStage, n); j++)
+            {
+                Stage1(kp + j, j);
+            }
+            for (int j = 0; j < Math.Min(2 * LookupStage, n); j++)
+            {
+                Stage2(j);
+            }
+            for (int j = 0; j < Math.Min(LookupStage, n); j++)
+            {
+                Stage3(j);
+            }
+            int i = 0;
+            for (; i + 3 * LookupStage < n; i++)
+            {
+                Stage1(kp + i + 3 * LookupStage, i + 3 * LookupStage);
+                Stage2(i + 2 * LookupStage);
+                Stage3(i + LookupStage);
+                int r = i & (Ring - 1);
+                hits += Resolve(kp + i, ringBucket[r], ringTop[r], vp + i, fp + i);
+            }
+            for (; i < n; i++)
+            {
+                if (i + 2 * LookupStage < n)
+                {
+                    Stage2(i + 2 * LookupStage);
+                }
+                if (i + LookupStage < n)
+                {
+                    Stage3(i + LookupStage);
+                }
+                int r = i & (Ring - 1);
+                hits += Resolve(kp + i, ringBucket[r], ringTop[r], vp + i, fp + i);
+            }
+        }
+        GC.KeepAlive(this);
+        return hits;
+
+        // Hash key j, compute its bucket and tophash, prefetch the tophash line.
+        void Stage1(TKey* key, int j)
+        {
+            ulong hash = THasher.Hash(in *key, seed);
+            byte* b = Bucket<TKey, TValue>.At(buckets, (nuint)hash & mask);
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(b);
+            }
+            ringBucket[j & (Ring - 1)] = b;
+            ringTop[j & (Ring - 1)] = TopHash(hash);
+        }
+
+        // Read key j's (now cached) tophash bytes and prefetch the matching slot or the overflow pointer.
+        void Stage2(int j)
+        {
+            byte chain = 0;
+            if (Sse.IsSupported)
+            {
+                byte* b = ringBucket[j & (Ring - 1)];
+                uint matches = Bucket<TKey, TValue>.MatchTopHash(b, ringTop[j & (Ring - 1)]);
+                if (matches != 0)
+                {
+                    nuint s = (nuint)System.Numerics.BitOperations.TrailingZeroCount(matches);
+                    Sse.Prefetch0(Bucket<TKey, TValue>.KeySlot(b, s));
+                    Sse.Prefetch0(Bucket<TKey, TValue>.ValueSlot(b, s));
+                }
+                else if (!Bucket<TKey, TValue>.HasEmptyRest(b))
+                {
+                    Sse.Prefetch0(b + Bucket<TKey, TValue>.OverflowOffset);
+                    chain = 1;
+                }
+            }
+            ringChain[j & (Ring - 1)] = chain;
+        }
+
+        // A key whose first bucket was full without a match: prefetch the overflow bucket it continues in.
+        void Stage3(int j)
+        {
+            if (ringChain[j & (Ring - 1)] != 0)
+            {
+                byte* ovf = Bucket<TKey, TValue>.Overflow(ringBucket[j & (Ring - 1)]);
+                if (ovf != null)
+                {
+                    Bucket<TKey, TValue>.PrefetchWhole(ovf);
+                }
+            }
+        }
+    }
+
+    /// <summary>Looks <paramref name="key"/> up in the chain at <paramref name="b"/> and writes the outcome: 1 if found.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Resolve(TKey* key, byte* b, byte top, TValue* value, bool* found)
+    {
+        do
+        {
+            uint matches = Bucket<TKey, TValue>.MatchTopHash(b, top);
+            while (matches != 0)
+            {
+                nuint s = (nuint)System.Numerics.BitOperations.TrailingZeroCount(matches);
+                if (THasher.KeyEquals(in *key, in *Bucket<TKey, TValue>.Key(b, s)))
+                {
+                    *value = *Bucket<TKey, TValue>.Value(b, s);
+                    *found = true;
+                    return 1;
+                }
+                matches &= matches - 1;
+            }
+            if (Bucket<TKey, TValue>.HasEmptyRest(b))
+            {
+                break;
+            }
+            b = Bucket<TKey, TValue>.Overflow(b);
+        }
+        while (b != null);
+        *value = default;
+        *found = false;
+        return 0;
     }
 
     /// <summary>The batched lookup for a table that fits in cache: one plain lookup per key.</summary>

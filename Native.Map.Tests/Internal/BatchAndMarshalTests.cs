@@ -38,7 +38,7 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
         Assert.That(hits, Is.EqualTo(expectedHits));
     }
 
-    /// <summary>Every batch length from 0 to past twice the pipeline's ring: the prologue, the steady state and the tail all agree with single lookups.</summary>
+    /// <summary>Every batch length from 0 to past twice the pipeline's lookahead (48 keys): the prologue, the steady state and the tail all agree with single lookups.</summary>
     [Test]
     public void TryGetValues_Pipelined_EveryShortLength_AgreesWithSingleLookups()
     {
@@ -50,7 +50,7 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
         {
             map[i * 2] = i;
         }
-        for (int length = 0; length <= 100; length++)
+        for (int length = 0; length <= 130; length++)
         {
             long[] keys = Enumerable.Range(0, length).Select(_ => rng.NextInt64(4000)).ToArray();
             var values = new long[length + 1];
@@ -68,6 +68,43 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
             Assert.That(hits, Is.EqualTo(expectedHits), $"length {length}");
             Assert.That(values[length], Is.EqualTo(-7), $"length {length}: wrote past the keys");
         }
+    }
+
+    /// <summary>
+    /// Overflow chains through the pipeline: with 16 distinct hashes every bucket in use chains
+    /// several overflow buckets, so the stage that prefetches a full bucket's overflow bucket runs on
+    /// most keys; deletes leave emptyOne holes mid-chain, which must not end a lookup early.
+    /// </summary>
+    [Test]
+    public void TryGetValues_Pipelined_OverflowChainsWithHoles_AgreeWithSingleLookups()
+    {
+        int seed = TestSeed.Next(nameof(TryGetValues_Pipelined_OverflowChainsWithHoles_AgreeWithSingleLookups));
+        var rng = new Random(seed);
+        using var map = new NativeMap<long, long, CollidingHasher>();
+        map._pipelinedLookupMinBytes = 0;
+        for (long i = 0; i < 600; i++)
+        {
+            map[i] = ~i;
+        }
+        for (int d = 0; d < 200; d++)
+        {
+            map.Remove(rng.NextInt64(600));
+        }
+        Assert.That(map.GetStats().OverflowBucketCount, Is.GreaterThan(0));
+        Assert.That(map.GetStats().IsGrowing, Is.False, "the no-growth pipeline is the one under test");
+        long[] keys = Enumerable.Range(0, 500).Select(_ => rng.NextInt64(900)).ToArray();
+        var values = new long[keys.Length];
+        var found = new bool[keys.Length];
+        int hits = map.TryGetValues(keys, values, found);
+        int expectedHits = 0;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            bool f = map.TryGetValue(keys[i], out long v);
+            Assert.That(found[i], Is.EqualTo(f), $"key {keys[i]}");
+            Assert.That(values[i], Is.EqualTo(v), $"key {keys[i]}");
+            expectedHits += f ? 1 : 0;
+        }
+        Assert.That(hits, Is.EqualTo(expectedHits));
     }
 
     [TestCase(false)]
