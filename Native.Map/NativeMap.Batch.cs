@@ -302,7 +302,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
     /// <summary>
     /// Sets many entries at once (insert or overwrite, like the indexer), taking the writer flag once
-    /// for the whole batch and prefetching each key's bucket ahead of its insert.
+    /// for the whole batch and prefetching each key's bucket ahead of its insert (during a growth, also
+    /// the old bucket the insert will evacuate and its two destinations).
     /// </summary>
     /// <param name="keys">Keys to set.</param>
     /// <param name="values">Their values, in the same order; at least as long as <paramref name="keys"/>.</param>
@@ -345,12 +346,18 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
     }
 
-    /// <summary>Hashes a key under the current seed and prefetches its whole bucket.</summary>
+    /// <summary>Hashes a key under the current seed and prefetches its whole bucket, and during a growth the evacuation its insert will do.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong HashAndPrefetchBucket(in TKey key)
     {
         ulong hash = THasher.Hash(in key, _seed);
         PrefetchBucket(hash);
+        if (Sse.IsSupported && _h.OldBuckets != null)
+        {
+            // Growing: the insert first evacuates the key's old bucket into X and Y (one of which
+            // is the bucket just prefetched).
+            PrefetchEvacuation((nuint)hash & OldBucketMask);
+        }
         return hash;
     }
 }
