@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Native.Map.Core;
 using static Native.Map.Core.MapConstants;
 
@@ -49,6 +50,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     /// <summary>Compacts the chain a write is about to use and the next one at the cursor. Go: growWork.</summary>
+    /// <remarks>Kept out of line for the same reason as <see cref="GrowWork"/>.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void CompactWork(nuint bucket)
     {
         if (!NoEnumerators)

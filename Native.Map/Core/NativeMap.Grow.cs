@@ -253,6 +253,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     /// <summary>Evacuates the old bucket that <paramref name="bucket"/> is about to use, then one more. Go: growWork.</summary>
+    /// <remarks>
+    /// Kept out of line: inlined into a write (as profile-guided optimisation did), it spent the
+    /// JIT's inlining budget for that caller, and the write's own small helpers (bucket address,
+    /// tophash match, key compare) were left as calls. Measured on the demo's remove at 10^7
+    /// (a loop calling <c>Remove</c> through a wrapper): 102-114 -> 82-100 ns.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void GrowWork(nuint bucket)
     {
         PrefetchEvacuation(_h.NEvacuate);
