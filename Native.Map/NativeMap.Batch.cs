@@ -169,24 +169,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         // Read key j's (now cached) tophash bytes and prefetch the matching slot or the overflow pointer.
         void Stage2(int j)
         {
-            byte chain = 0;
-            if (Sse.IsSupported)
-            {
-                byte* b = ringBucket[j & (Ring - 1)];
-                uint matches = Bucket<TKey, TValue>.MatchTopHash(b, ringTop[j & (Ring - 1)]);
-                if (matches != 0)
-                {
-                    nuint s = (nuint)System.Numerics.BitOperations.TrailingZeroCount(matches);
-                    Sse.Prefetch0(Bucket<TKey, TValue>.KeySlot(b, s));
-                    Sse.Prefetch0(Bucket<TKey, TValue>.ValueSlot(b, s));
-                }
-                else if (!Bucket<TKey, TValue>.HasEmptyRest(b))
-                {
-                    Sse.Prefetch0(b + Bucket<TKey, TValue>.OverflowOffset);
-                    chain = 1;
-                }
-            }
-            ringChain[j & (Ring - 1)] = chain;
+            bool chain = Sse.IsSupported && PrefetchSlotOrOverflow(ringBucket[j & (Ring - 1)], ringTop[j & (Ring - 1)]);
+            ringChain[j & (Ring - 1)] = chain ? (byte)1 : (byte)0;
         }
 
         // A key whose first bucket was full without a match: prefetch the overflow bucket it continues in.
@@ -278,26 +262,39 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         return hash;
     }
 
-    /// <summary>Stage 2: read the (now cached) tophash bytes and prefetch the first matching slot's key and value, or the overflow pointer.</summary>
+    /// <summary>Stage 2 while growing: the key's bucket in whichever array holds it, then <see cref="PrefetchSlotOrOverflow"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void PrefetchMatchingSlot(ulong hash)
     {
-        if (!Sse.IsSupported)
+        if (Sse.IsSupported)
         {
-            return;
+            PrefetchSlotOrOverflow(ReadBucket(hash), TopHash(hash));
         }
-        byte* b = ReadBucket(hash);
-        uint matches = Bucket<TKey, TValue>.MatchTopHash(b, TopHash(hash));
+    }
+
+    /// <summary>
+    /// Stage 2 of both pipelines: reads bucket <paramref name="b"/>'s (by now cached) tophash bytes and
+    /// prefetches the first matching slot's key and value lines or, for a full bucket without a
+    /// match, the line of its overflow pointer. Returns true in that last case: the lookup may go on
+    /// into an overflow bucket. Preconditions: <see cref="Sse.IsSupported"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool PrefetchSlotOrOverflow(byte* b, byte top)
+    {
+        uint matches = Bucket<TKey, TValue>.MatchTopHash(b, top);
         if (matches != 0)
         {
             nuint i = (nuint)System.Numerics.BitOperations.TrailingZeroCount(matches);
             Sse.Prefetch0(Bucket<TKey, TValue>.KeySlot(b, i));
             Sse.Prefetch0(Bucket<TKey, TValue>.ValueSlot(b, i));
+            return false;
         }
-        else if (!Bucket<TKey, TValue>.HasEmptyRest(b))
+        if (!Bucket<TKey, TValue>.HasEmptyRest(b))
         {
             Sse.Prefetch0(b + Bucket<TKey, TValue>.OverflowOffset);
+            return true;
         }
+        return false;
     }
 
     /// <summary>

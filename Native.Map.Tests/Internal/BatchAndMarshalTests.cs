@@ -24,18 +24,7 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
             map[i * 3] = i;
         }
         long[] keys = Enumerable.Range(0, 3000).Select(_ => rng.NextInt64(3L * Math.Max(n, 1))).ToArray();
-        var values = new long[keys.Length];
-        var found = new bool[keys.Length];
-        int hits = map.TryGetValues(keys, values, found);
-        int expectedHits = 0;
-        for (int i = 0; i < keys.Length; i++)
-        {
-            bool f = map.TryGetValue(keys[i], out long v);
-            Assert.That(found[i], Is.EqualTo(f), $"key {keys[i]}");
-            Assert.That(values[i], Is.EqualTo(v));
-            expectedHits += f ? 1 : 0;
-        }
-        Assert.That(hits, Is.EqualTo(expectedHits));
+        AssertBatchAgreesWithSingleLookups(map, keys, $"n {n}");
     }
 
     /// <summary>Every batch length from 0 to past twice the pipeline's lookahead (48 keys): the prologue, the steady state and the tail all agree with single lookups.</summary>
@@ -53,20 +42,7 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
         for (int length = 0; length <= 130; length++)
         {
             long[] keys = Enumerable.Range(0, length).Select(_ => rng.NextInt64(4000)).ToArray();
-            var values = new long[length + 1];
-            var found = new bool[length + 1];
-            values[length] = -7;
-            int hits = map.TryGetValues(keys, values, found);
-            int expectedHits = 0;
-            for (int i = 0; i < length; i++)
-            {
-                bool f = map.TryGetValue(keys[i], out long v);
-                Assert.That(found[i], Is.EqualTo(f), $"length {length}, key {keys[i]}");
-                Assert.That(values[i], Is.EqualTo(v), $"length {length}, key {keys[i]}");
-                expectedHits += f ? 1 : 0;
-            }
-            Assert.That(hits, Is.EqualTo(expectedHits), $"length {length}");
-            Assert.That(values[length], Is.EqualTo(-7), $"length {length}: wrote past the keys");
+            AssertBatchAgreesWithSingleLookups(map, keys, $"length {length}");
         }
     }
 
@@ -93,18 +69,32 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
         Assert.That(map.GetStats().OverflowBucketCount, Is.GreaterThan(0));
         Assert.That(map.GetStats().IsGrowing, Is.False, "the no-growth pipeline is the one under test");
         long[] keys = Enumerable.Range(0, 500).Select(_ => rng.NextInt64(900)).ToArray();
-        var values = new long[keys.Length];
-        var found = new bool[keys.Length];
+        AssertBatchAgreesWithSingleLookups(map, keys, "colliding");
+    }
+
+    /// <summary>
+    /// Runs <c>TryGetValues</c> over <paramref name="keys"/> into outputs one cell longer than the keys
+    /// and checks every cell and the hit count against <c>TryGetValue</c>, and that the extra cell
+    /// was not written.
+    /// </summary>
+    private static void AssertBatchAgreesWithSingleLookups<THasher>(NativeMap<long, long, THasher> map, long[] keys, string context)
+        where THasher : struct, IKeyHasher<long>
+    {
+        var values = new long[keys.Length + 1];
+        var found = new bool[keys.Length + 1];
+        values[^1] = -7;
         int hits = map.TryGetValues(keys, values, found);
         int expectedHits = 0;
         for (int i = 0; i < keys.Length; i++)
         {
             bool f = map.TryGetValue(keys[i], out long v);
-            Assert.That(found[i], Is.EqualTo(f), $"key {keys[i]}");
-            Assert.That(values[i], Is.EqualTo(v), $"key {keys[i]}");
+            Assert.That(found[i], Is.EqualTo(f), $"{context}, key {keys[i]}");
+            Assert.That(values[i], Is.EqualTo(v), $"{context}, key {keys[i]}");
             expectedHits += f ? 1 : 0;
         }
-        Assert.That(hits, Is.EqualTo(expectedHits));
+        Assert.That(hits, Is.EqualTo(expectedHits), $"{context}: hit count");
+        Assert.That(values[^1], Is.EqualTo(-7), $"{context}: wrote past the keys");
+        Assert.That(found[^1], Is.False, $"{context}: wrote past the keys");
     }
 
     [TestCase(false)]
