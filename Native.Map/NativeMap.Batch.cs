@@ -96,9 +96,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
     /// <summary>
     /// The batched lookup's pipeline when no growth is under way: the bucket array, its mask and the
-    /// seed are read once, each key's bucket and tophash are computed once (stage 1) and carried in a
-    /// ring to stage 2 (match the tophash bytes, prefetch the slot) and stage 3 (resolve), and the spans
-    /// are read through pointers, so the loop is not held back by reloads and bounds checks.
+    /// seed are read once; each key's bucket and tophash are computed once (stage 1) and carried in a
+    /// ring through stage 2 (match the tophash bytes, prefetch the slot or the overflow pointer) and
+    /// stage 3 (prefetch the overflow bucket) to the lookup itself; and the spans are read through
+    /// pointers, so the loop is not held back by reloads and bounds checks.
     /// </summary>
     private int TryGetValuesPipelined(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> found)
     {
