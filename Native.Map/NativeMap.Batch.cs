@@ -179,11 +179,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             if (ringChain[j & (Ring - 1)] != 0)
             {
-                byte* ovf = Bucket<TKey, TValue>.Overflow(ringBucket[j & (Ring - 1)]);
-                if (ovf != null)
-                {
-                    Bucket<TKey, TValue>.PrefetchWhole(ovf);
-                }
+                Bucket<TKey, TValue>.PrefetchOverflowOf(ringBucket[j & (Ring - 1)]);
             }
         }
     }
@@ -192,27 +188,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Resolve(TKey* key, byte* b, byte top, TValue* value, bool* found)
     {
-        do
+        if (FindInChain(in *key, b, top, out byte* hit, out nuint slot))
         {
-            uint matches = Bucket<TKey, TValue>.MatchTopHash(b, top);
-            while (matches != 0)
-            {
-                nuint s = (nuint)System.Numerics.BitOperations.TrailingZeroCount(matches);
-                if (THasher.KeyEquals(in *key, in *Bucket<TKey, TValue>.Key(b, s)))
-                {
-                    *value = *Bucket<TKey, TValue>.Value(b, s);
-                    *found = true;
-                    return 1;
-                }
-                matches &= matches - 1;
-            }
-            if (Bucket<TKey, TValue>.HasEmptyRest(b))
-            {
-                break;
-            }
-            b = Bucket<TKey, TValue>.Overflow(b);
+            *value = *Bucket<TKey, TValue>.Value(hit, slot);
+            *found = true;
+            return 1;
         }
-        while (b != null);
         *value = default;
         *found = false;
         return 0;

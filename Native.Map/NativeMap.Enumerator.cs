@@ -142,7 +142,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     b = Core.Bucket<TKey, TValue>.At(_buckets, bucket);
                     if (bucket + OverflowPrefetchDistance < end)
                     {
-                        PrefetchOverflow(b + OverflowPrefetchDistance * Core.Bucket<TKey, TValue>.Size);
+                        Core.Bucket<TKey, TValue>.PrefetchOverflowOf(b + OverflowPrefetchDistance * Core.Bucket<TKey, TValue>.Size);
                     }
                     if (++bucket == end)
                     {
@@ -180,20 +180,6 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// ns/entry; 2 buckets ahead 5.0-5.2; 8, 4.3-4.5; 16, 4.1-4.6; 32, 4.4; 64 and 128, 5.2-5.3.
         /// </summary>
         private const int OverflowPrefetchDistance = 16;
-
-        /// <summary>Prefetches the overflow bucket of array bucket <paramref name="ahead"/>, if it has one.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void PrefetchOverflow(byte* ahead)
-        {
-            if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
-            {
-                byte* ov = Core.Bucket<TKey, TValue>.Overflow(ahead);
-                if (ov != null)
-                {
-                    Core.Bucket<TKey, TValue>.PrefetchWhole(ov);
-                }
-            }
-        }
 
         /// <summary>
         /// Enters plain bucket <paramref name="b"/> (the walk resumes at bucket index

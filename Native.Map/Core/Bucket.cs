@@ -155,6 +155,24 @@ internal static unsafe class Bucket<TKey, TValue>
     }
 
     /// <summary>
+    /// Prefetches the whole overflow bucket chained after <paramref name="b"/>, if there is one (reads
+    /// <paramref name="b"/>'s overflow pointer). Overflow buckets sit wherever a chunk gave them out,
+    /// so the hardware cannot predict them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PrefetchOverflowOf(byte* b)
+    {
+        if (Sse.IsSupported)
+        {
+            byte* ovf = Overflow(b);
+            if (ovf != null)
+            {
+                PrefetchWhole(ovf);
+            }
+        }
+    }
+
+    /// <summary>
     /// Writes <paramref name="top"/> and the key and value slots of cell <paramref name="i"/> of
     /// <paramref name="src"/> into cell <paramref name="di"/> of <paramref name="dst"/> (an indirect
     /// slot moves as its pointer). The slot sizes are constants, so the copies become register moves.

@@ -52,29 +52,42 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 Bucket<TKey, TValue>.PrefetchRest(b);
             }
-            byte top = TopHash(hash);
-            do
-            {
-                uint matches = Bucket<TKey, TValue>.MatchTopHash(b, top);
-                while (matches != 0)
-                {
-                    nuint i = (nuint)BitOperations.TrailingZeroCount(matches);
-                    if (THasher.KeyEquals(in key, in *Bucket<TKey, TValue>.Key(b, i)))
-                    {
-                        bucket = b;
-                        slot = i;
-                        return true;
-                    }
-                    matches &= matches - 1;
-                }
-                if (Bucket<TKey, TValue>.HasEmptyRest(b))
-                {
-                    break;
-                }
-                b = Bucket<TKey, TValue>.Overflow(b);
-            }
-            while (b != null);
+            return FindInChain(in key, b, TopHash(hash), out bucket, out slot);
         }
+        bucket = null;
+        slot = 0;
+        return false;
+    }
+
+    /// <summary>
+    /// The slot holding <paramref name="key"/> in the chain that starts at bucket <paramref name="b"/>,
+    /// or false: tophash bytes matched 8 at a time, the walk ending at an emptyRest cell or the end of
+    /// the chain. Go: mapaccess's bucketloop. Shared by single and batched lookups.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool FindInChain(in TKey key, byte* b, byte top, out byte* bucket, out nuint slot)
+    {
+        do
+        {
+            uint matches = Bucket<TKey, TValue>.MatchTopHash(b, top);
+            while (matches != 0)
+            {
+                nuint i = (nuint)BitOperations.TrailingZeroCount(matches);
+                if (THasher.KeyEquals(in key, in *Bucket<TKey, TValue>.Key(b, i)))
+                {
+                    bucket = b;
+                    slot = i;
+                    return true;
+                }
+                matches &= matches - 1;
+            }
+            if (Bucket<TKey, TValue>.HasEmptyRest(b))
+            {
+                break;
+            }
+            b = Bucket<TKey, TValue>.Overflow(b);
+        }
+        while (b != null);
         bucket = null;
         slot = 0;
         return false;
