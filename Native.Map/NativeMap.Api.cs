@@ -305,7 +305,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         OverflowChunk* chunks = extra->Overflow;
         ResetOverflowRecycling(GrowthEnd.Superseded);
         _h.Buckets = fresh;
-        _h.B = b;
+        SetB(b);
         _h.NOverflow = 0;
         extra->Overflow = null;
         extra->NextOverflow = next;
@@ -426,7 +426,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         CopyTo(array, arrayIndex, static kv => kv);
 
     private TValue* FindValueUnchecked(in TKey key) =>
-        _h.Count != 0 && FindSlot(in key, THasher.Hash(in key, _seed), out byte* b, out nuint i) ? Bucket<TKey, TValue>.Value(b, i) : null;
+        _h.Count != 0 ? FindEntry(in key, THasher.Hash(in key, _seed), out _) : null;
 
     private void CopyTo<T>(T[] array, int index, Func<KeyValuePair<TKey, TValue>, T> select)
     {

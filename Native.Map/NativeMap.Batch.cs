@@ -108,7 +108,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         byte* ringTop = stackalloc byte[Ring];
         byte* ringChain = stackalloc byte[Ring];
         byte* buckets = _h.Buckets;
-        nuint mask = BucketMask(_h.B);
+        nuint mask = _bucketMask;
         ulong seed = _seed;
         int n = keys.Length;
         int hits = 0;
@@ -188,9 +188,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Resolve(TKey* key, byte* b, byte top, TValue* value, bool* found)
     {
-        if (FindInChain(in *key, b, top, out byte* hit, out nuint slot))
+        TValue* v = FindInChain(in *key, b, top, out _);
+        if (v != null)
         {
-            *value = *Bucket<TKey, TValue>.Value(hit, slot);
+            *value = *v;
             *found = true;
             return 1;
         }
@@ -216,9 +217,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int LookupInto(in TKey key, ulong hash, bool prefetched, out TValue value, out bool found)
     {
-        if (FindSlot(in key, hash, out byte* b, out nuint s, prefetched))
+        TValue* v = FindEntry(in key, hash, out _, prefetched);
+        if (v != null)
         {
-            value = *Bucket<TKey, TValue>.Value(b, s);
+            value = *v;
             found = true;
             return 1;
         }
@@ -234,7 +236,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         ulong hash = THasher.Hash(in key, _seed);
         if (Sse.IsSupported)
         {
-            Sse.Prefetch0(Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & BucketMask(_h.B)));
+            Sse.Prefetch0(Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask));
             byte* old = _h.OldBuckets;
             if (old != null)
             {

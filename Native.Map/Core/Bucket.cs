@@ -107,12 +107,17 @@ internal static unsafe class Bucket<TKey, TValue>
         return h > EmptyOne && h < MinTopHash;
     }
 
-    /// <summary>Bit i set when tophash[i] == <paramref name="top"/>: one 8-byte vector compare instead of a byte loop.</summary>
+    /// <summary>
+    /// Bit i set when tophash[i] == <paramref name="top"/>: one 8-byte vector compare instead of a byte
+    /// loop. The upper eight lanes are zero and <paramref name="top"/> never is (it is at least
+    /// minTopHash), so they never match and need no mask.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint MatchTopHash(byte* b, byte top)
     {
-        Vector128<byte> tags = Vector128.CreateScalarUnsafe(*(ulong*)b).AsByte();
-        return Vector128.Equals(tags, Vector128.Create(top)).ExtractMostSignificantBits() & 0xFF;
+        System.Diagnostics.Debug.Assert(top >= MinTopHash);
+        Vector128<byte> tags = Vector128.CreateScalar(*(ulong*)b).AsByte();
+        return Vector128.Equals(tags, Vector128.Create(top)).ExtractMostSignificantBits();
     }
 
     /// <summary>Bit i set when slot i is empty (emptyRest or emptyOne). Go: isEmpty.</summary>
@@ -139,8 +144,23 @@ internal static unsafe class Bucket<TKey, TValue>
             {
                 Sse.Prefetch0(b + 128);
             }
-            Sse.Prefetch0(b + Size - 1);
+            if (LastByteMayStartAnotherLine)
+            {
+                Sse.Prefetch0(b + Size - 1);
+            }
         }
+    }
+
+    /// <summary>
+    /// Whether a bucket's last byte can lie in a line after the one holding byte 128. Buckets in a
+    /// 64-byte-aligned array start at multiples of gcd(Size, 64) into a line, so the furthest start is
+    /// 64 - gcd(Size, 64); for a 144-byte bucket that is 48, and byte 143 is then still in byte
+    /// 128's line (48 + 143 &lt; 192). A JIT-time constant.
+    /// </summary>
+    private static bool LastByteMayStartAnotherLine
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (Size & -Size) >= 64 ? Size - 1 >= 192 : 64 - (Size & -Size) + Size - 1 >= 192;
     }
 
     /// <summary>Prefetches every line of a bucket of up to four lines (the first as well as <see cref="PrefetchRest"/>).</summary>

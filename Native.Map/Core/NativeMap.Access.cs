@@ -15,7 +15,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private byte* ReadBucket(ulong hash)
     {
-        nuint m = BucketMask(_h.B);
+        nuint m = _bucketMask;
         byte* b = Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & m);
         byte* c = _h.OldBuckets;
         if (c != null)
@@ -35,15 +35,16 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     /// <summary>
-    /// The slot holding <paramref name="key"/>, or false. No flag checks: callers do them.
-    /// Go: mapaccess2 / mapaccessK.
+    /// The value stored for <paramref name="key"/>, or null; <paramref name="storedKey"/> is the key as
+    /// stored (what <see cref="IKeyHasher{TKey}.KeyEquals"/> matched). No flag checks: callers do
+    /// them. Go: mapaccess2 / mapaccessK.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool FindSlot(in TKey key, ulong hash, out byte* bucket, out nuint slot, bool prefetched = false)
+    private TValue* FindEntry(in TKey key, ulong hash, out TKey* storedKey, bool prefetched = false)
     {
         if (ProbeCounters.Enabled)
         {
-            return FindSlotCountingProbes(in key, hash, out bucket, out slot);
+            return FindEntryCountingProbes(in key, hash, out storedKey);
         }
         if (_h.Count != 0)
         {
@@ -52,20 +53,21 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 Bucket<TKey, TValue>.PrefetchRest(b);
             }
-            return FindInChain(in key, b, TopHash(hash), out bucket, out slot);
+            return FindInChain(in key, b, TopHash(hash), out storedKey);
         }
-        bucket = null;
-        slot = 0;
-        return false;
+        storedKey = null;
+        return null;
     }
 
     /// <summary>
-    /// The slot holding <paramref name="key"/> in the chain that starts at bucket <paramref name="b"/>,
-    /// or false: tophash bytes matched 8 at a time, the walk ending at an emptyRest cell or the end of
-    /// the chain. Go: mapaccess's bucketloop. Shared by single and batched lookups.
+    /// The value stored for <paramref name="key"/> in the chain that starts at bucket
+    /// <paramref name="b"/>, or null: tophash bytes matched 8 at a time, the walk ending at an
+    /// emptyRest cell or the end of the chain. Go: mapaccess's bucketloop. Shared by single and
+    /// batched lookups. Returns the value pointer itself rather than a found flag and a slot, so that
+    /// an inlined caller's hit path is one load (measured in the JIT's code: 10 instructions fewer).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool FindInChain(in TKey key, byte* b, byte top, out byte* bucket, out nuint slot)
+    private static TValue* FindInChain(in TKey key, byte* b, byte top, out TKey* storedKey)
     {
         do
         {
@@ -73,11 +75,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             while (matches != 0)
             {
                 nuint i = (nuint)BitOperations.TrailingZeroCount(matches);
-                if (THasher.KeyEquals(in key, in *Bucket<TKey, TValue>.Key(b, i)))
+                TKey* k = Bucket<TKey, TValue>.Key(b, i);
+                if (THasher.KeyEquals(in key, in *k))
                 {
-                    bucket = b;
-                    slot = i;
-                    return true;
+                    storedKey = k;
+                    return Bucket<TKey, TValue>.Value(b, i);
                 }
                 matches &= matches - 1;
             }
@@ -88,9 +90,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             b = Bucket<TKey, TValue>.Overflow(b);
         }
         while (b != null);
-        bucket = null;
-        slot = 0;
-        return false;
+        storedKey = null;
+        return null;
     }
 
     /// <summary>
@@ -122,7 +123,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         byte* buckets = _h.Buckets;
         if (buckets != null)
         {
-            Bucket<TKey, TValue>.PrefetchWhole(Bucket<TKey, TValue>.At(buckets, (nuint)hash & BucketMask(_h.B)));
+            Bucket<TKey, TValue>.PrefetchWhole(Bucket<TKey, TValue>.At(buckets, (nuint)hash & _bucketMask));
         }
     }
 
@@ -156,18 +157,14 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     private TValue* FindValue(in TKey key)
     {
         CheckRead();
-        if (FindSlot(in key, THasher.Hash(in key, _seed), out byte* b, out nuint i))
-        {
-            return Bucket<TKey, TValue>.Value(b, i);
-        }
-        return null;
+        return FindEntry(in key, THasher.Hash(in key, _seed), out _);
     }
 
     /// <summary>
-    /// FindSlot as Go's byte loop, counting the filled slots examined (Go's hitprobe/missprobe):
+    /// FindEntry as Go's byte loop, counting the filled slots examined (Go's hitprobe/missprobe):
     /// only reached when <see cref="ProbeCounters.Enabled"/>.
     /// </summary>
-    private bool FindSlotCountingProbes(in TKey key, ulong hash, out byte* bucket, out nuint slot)
+    private TValue* FindEntryCountingProbes(in TKey key, ulong hash, out TKey* storedKey)
     {
         long probes = 0;
         if (_h.Count != 0)
@@ -190,17 +187,15 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     if (t == top && THasher.KeyEquals(in key, in *Bucket<TKey, TValue>.Key(b, i)))
                     {
                         ProbeCounters.RecordHit(probes);
-                        bucket = b;
-                        slot = i;
-                        return true;
+                        storedKey = Bucket<TKey, TValue>.Key(b, i);
+                        return Bucket<TKey, TValue>.Value(b, i);
                     }
                 }
             }
         }
     miss:
         ProbeCounters.RecordMiss(probes);
-        bucket = null;
-        slot = 0;
-        return false;
+        storedKey = null;
+        return null;
     }
 }

@@ -30,7 +30,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
         while (true)
         {
-            nuint bucket = (nuint)hash & BucketMask(_h.B);
+            nuint bucket = (nuint)hash & _bucketMask;
             GrowthWork(bucket);
             byte* b = Bucket<TKey, TValue>.At(_h.Buckets, bucket);
             byte* insertB = null;

@@ -93,6 +93,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <summary>Go's hmap: count, flags, B, noverflow, hash0, buckets, oldbuckets, nevacuate, extra.</summary>
     private MapHeader _h;
 
+    /// <summary>2^B - 1, kept beside <see cref="MapHeader.B"/> by <see cref="SetB"/> so that a lookup loads its bucket mask instead of computing it.</summary>
+    private nuint _bucketMask;
+
     /// <summary>hash0 expanded to the 64-bit seed the hasher takes (a cache of <see cref="HashMix.ExpandSeed"/>(_h.Hash0)).</summary>
     private ulong _seed;
 
@@ -159,7 +162,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         _fixedSeed = fixedHash0.HasValue;
         SetHash0(fixedHash0 ?? NewHash0());
         _rng = (uint)Random.Shared.Next() | 1;
-        _h.B = b;
+        SetB(b);
         NativeMapMemory.MapCreated();
         if (b != 0)
         {
@@ -188,6 +191,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <summary>2^b - 1. Go: bucketMask.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nuint BucketMask(byte b) => BucketShift(b) - 1;
+
+    /// <summary>Sets B and the cached bucket mask together.</summary>
+    private void SetB(byte b)
+    {
+        _h.B = b;
+        _bucketMask = BucketMask(b);
+    }
 
     /// <summary>The tophash byte of a hash, shifted above the reserved marks. Go: tophash.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -105,6 +105,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             }
             return;
         }
+        if (_bucketMask != BucketMask(_h.B))
+        {
+            Fail($"cached bucket mask {_bucketMask:X} does not match B = {_h.B}");
+        }
         var seen = new HashSet<TKey>(new HasherComparer());
         long live = 0;
         long expectedBytes = (long)ArrayBytes(_h.B) + sizeof(MapExtra);

@@ -78,7 +78,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     {
         MapExtra* extra = EnsureExtra();
         byte* buckets = MakeBucketArray(b, out byte* next);
-        _h.B = b;
+        SetB(b);
         _h.Buckets = buckets;
         extra->NextOverflow = next;
     }
@@ -220,7 +220,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             _sameSizeGrowthsStarted++;
         }
         _growthsStarted++;
-        _h.B = newB;
+        SetB(newB);
         _h.OldBuckets = _h.Buckets;
         _h.Buckets = newbuckets;
         _h.NEvacuate = 0;

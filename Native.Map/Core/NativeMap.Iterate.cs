@@ -151,11 +151,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     // The table has grown since the iterator started; the golden data for this key
                     // is elsewhere. Look it up: it may have been deleted, updated, or deleted and
                     // re-inserted.
-                    if (!FindSlot(in *k, THasher.Hash(in *k, _seed), out byte* rb, out nuint ri))
+                    TValue* rv = FindEntry(in *k, THasher.Hash(in *k, _seed), out TKey* rk);
+                    if (rv == null)
                     {
                         continue; // deleted
                     }
-                    it._current = new KeyValuePair<TKey, TValue>(*Bucket<TKey, TValue>.Key(rb, ri), *Bucket<TKey, TValue>.Value(rb, ri));
+                    it._current = new KeyValuePair<TKey, TValue>(*rk, *rv);
                 }
                 it._bucket = bucket;
                 it._bptr = b;
