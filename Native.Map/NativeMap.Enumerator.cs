@@ -37,11 +37,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         internal nuint _checkBucket;
         internal byte _b;
         internal byte _offset;
+
+        /// <summary>Rotated position to resume at in the current bucket; <see cref="ResumeFromMask"/> while <see cref="_fastMask"/> holds the bucket.</summary>
         internal byte _i;
         internal bool _wrapped;
         internal KeyValuePair<TKey, TValue> _current;
 
-        /// <summary>Positions still to return from the current plain bucket, valid while the map's version equals <see cref="_version"/>.</summary>
+        /// <summary>Cells still to return from the current plain bucket (a <see cref="CellWindow"/>), valid while the map's version equals <see cref="_version"/>.</summary>
         internal uint _fastMask;
         internal int _version;
 
@@ -91,6 +93,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             if (_plainWalk && _version == _map._version && NextPlainBucket())
             {
                 return true;
+            }
+            if (_i == ResumeFromMask)
+            {
+                // Leaving a plain bucket's fast path: the walker resumes at the next cell the mask
+                // still holds (the cells before it were empty when the mask was taken), or after the
+                // bucket.
+                _i = mask != 0 ? (byte)(BitOperations.TrailingZeroCount(mask) - _offset) : (byte)Core.MapConstants.BucketCount;
             }
             _fastMask = 0;
             _plainWalk = false;
@@ -161,7 +170,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 uint live = Core.Bucket<TKey, TValue>.MatchLive(b);
                 if (live != 0)
                 {
-                    TakeFirst(b, bucket, RotateRight8(live, _offset));
+                    TakeFirst(b, bucket, CellWindow(live, _offset, 0));
                     return true;
                 }
             }
@@ -182,29 +191,46 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         private const int OverflowPrefetchDistance = 16;
 
         /// <summary>
+        /// Marks <see cref="_i"/> while a plain bucket's cells come from <see cref="_fastMask"/>: the
+        /// position to resume at is worked out from the mask when the fast path is left, not stored
+        /// for every entry.
+        /// </summary>
+        internal const byte ResumeFromMask = 0xFF;
+
+        /// <summary>
         /// Enters plain bucket <paramref name="b"/> (the walk resumes at bucket index
         /// <paramref name="bucket"/> after it) and returns the first of its live cells.
-        /// <paramref name="positions"/>: the live cells still to return, as a mask in this
-        /// enumeration's rotated slot order; not empty.
+        /// <paramref name="cells"/>: the live cells still to return, from <see cref="CellWindow"/>;
+        /// not empty.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal void TakeFirst(byte* b, nuint bucket, uint positions)
+        internal void TakeFirst(byte* b, nuint bucket, uint cells)
         {
             _bucket = bucket;
             _bptr = b;
-            TakeNext(positions);
+            _i = ResumeFromMask;
+            TakeNext(cells);
         }
 
-        /// <summary>Returns the first cell of <paramref name="positions"/> (rotated order, not empty) in the current bucket and keeps the rest for the fast path.</summary>
+        /// <summary>Returns the first cell of <paramref name="cells"/> (not empty) in the current bucket and keeps the rest for the fast path.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void TakeNext(uint positions)
+        private void TakeNext(uint cells)
         {
-            int pos = BitOperations.TrailingZeroCount(positions);
-            _fastMask = positions & (positions - 1);
-            nuint slot = (nuint)(pos + _offset) & (Core.MapConstants.BucketCount - 1);
+            nuint slot = (nuint)BitOperations.TrailingZeroCount(cells) & (Core.MapConstants.BucketCount - 1);
+            _fastMask = cells & (cells - 1);
             _current = new KeyValuePair<TKey, TValue>(*Core.Bucket<TKey, TValue>.Key(_bptr, slot), *Core.Bucket<TKey, TValue>.Value(_bptr, slot));
-            _i = (byte)(pos + 1);
         }
+
+        /// <summary>
+        /// The live cells of a bucket (<paramref name="live"/>, bit c for cell c) from rotated
+        /// position <paramref name="from"/> on, in this enumeration's order (cell offset, offset + 1,
+        /// ..., wrapping at 8), as a 16-bit mask whose bit j stands for cell j % 8 at rotated position
+        /// j - offset. Taking its lowest bit each time walks the cells in order, and the cell is that
+        /// bit's index &amp; 7: no rotation per entry.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static uint CellWindow(uint live, byte offset, nuint from) =>
+            (live | (live << Core.MapConstants.BucketCount)) & ((0xFFu >> (int)from) << (offset + (int)from));
 
         /// <summary>Restarts the enumeration (from a new random position).</summary>
         public void Reset()

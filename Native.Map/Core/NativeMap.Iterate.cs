@@ -107,10 +107,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 // A plain bucket: every live cell is golden data. Take the live cells in the
                 // iteration's rotated order from one mask, and leave the rest of the mask to
                 // Enumerator.MoveNext's fast path.
-                uint positions = RotateRight8(Bucket<TKey, TValue>.MatchLive(b), it._offset) & (0xFFu << (int)i);
-                if (positions != 0)
+                uint cells = Enumerator.CellWindow(Bucket<TKey, TValue>.MatchLive(b), it._offset, i);
+                if (cells != 0)
                 {
-                    it.TakeFirst(b, bucket, positions);
+                    it.TakeFirst(b, bucket, cells);
                     it._version = _version;
                     it._plainWalk = !(Growing && it._b == _h.B);
                     it._checkBucket = checkBucket;
@@ -168,8 +168,4 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             i = 0;
         }
     }
-
-    /// <summary>Rotates an 8-bit slot mask so that bit p stands for slot (p + offset) % 8.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint RotateRight8(uint mask, byte offset) => ((mask >> offset) | (mask << (BucketCount - offset))) & 0xFF;
 }
