@@ -332,12 +332,17 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     private ulong HashAndPrefetchBucket(in TKey key)
     {
         ulong hash = THasher.Hash(in key, _seed);
-        PrefetchBucket(hash);
         if (Sse.IsSupported && _h.OldBuckets != null)
         {
-            // Growing: the insert first evacuates the key's old bucket into X and Y (one of which
-            // is the bucket just prefetched).
+            // Growing: the insert first evacuates the key's old bucket into X and Y. That prefetches
+            // the old bucket and the first line of X and Y, one of which is the key's own bucket:
+            // only the rest of that bucket is left to prefetch.
             PrefetchEvacuation((nuint)hash & OldBucketMask);
+            Bucket<TKey, TValue>.PrefetchRest(Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask));
+        }
+        else
+        {
+            PrefetchBucket(hash);
         }
         return hash;
     }

@@ -15,17 +15,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private byte* ReadBucket(ulong hash)
     {
-        nuint m = _bucketMask;
-        byte* b = Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & m);
+        byte* b = Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask);
         byte* c = _h.OldBuckets;
         if (c != null)
         {
-            if ((_h.Flags & SameSizeGrow) == 0)
-            {
-                // There used to be half as many buckets; mask down one more power of two.
-                m >>= 1;
-            }
-            byte* oldb = Bucket<TKey, TValue>.At(c, (nuint)hash & m);
+            byte* oldb = Bucket<TKey, TValue>.At(c, (nuint)hash & OldBucketMask);
             if (!Bucket<TKey, TValue>.Evacuated(oldb))
             {
                 b = oldb;

@@ -270,8 +270,15 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <summary>Number of buckets before the current growth. Go: noldbuckets.</summary>
     private nuint NOldBuckets => BucketShift(OldB);
 
-    /// <summary>n % noldbuckets as a mask. Go: oldbucketmask.</summary>
-    private nuint OldBucketMask => NOldBuckets - 1;
+    /// <summary>
+    /// n % noldbuckets as a mask: the bucket mask, or half of it while doubling. Go: oldbucketmask.
+    /// Only meaningful while <see cref="Growing"/>.
+    /// </summary>
+    private nuint OldBucketMask
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => IsSameSizeGrow ? _bucketMask : _bucketMask >> 1;
+    }
 
     private static uint NewHash0() => (uint)Random.Shared.NextInt64();
 
