@@ -1,12 +1,14 @@
 using BenchmarkDotNet.Running;
 using Native.Map.Bench.Config;
 using Native.Map.Bench.Demo;
+using Native.Map.Bench.Floor;
 using Native.Map.Bench.LoadFactor;
 
 namespace Native.Map.Bench;
 
 /// <summary>
-/// Entry point. <c>demo</c> runs the scenario runner, <c>loadfactor</c> the load-factor table;
+/// Entry point. <c>demo</c> runs the scenario runner, <c>loadfactor</c> the load-factor table,
+/// <c>floor</c> the memory floor of a lookup;
 /// anything else goes to BenchmarkDotNet (<c>--filter</c>, <c>--job short</c>, <c>--list flat</c>, ...).
 /// <c>demo-child</c> and <c>loadfactor-child</c> are the hidden subcommands those two start.
 /// </summary>
@@ -28,6 +30,8 @@ internal static class Program
                     return LoadFactorCommand.Run(rest);
                 case LoadFactorCommand.ChildCommand:
                     return LoadFactorCommand.RunChild(rest);
+                case FloorCommand.Command:
+                    return FloorCommand.Run(rest);
                 default:
                     BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchConfig.Default);
                     return 0;

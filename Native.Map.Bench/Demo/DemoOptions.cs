@@ -85,7 +85,7 @@ internal sealed record DemoOptions
         ++i < args.Length ? args[i] : throw new ArgumentException($"demo: {args[i - 1]} needs a value.\n\n{Usage}");
 
     /// <summary>Parses 10000000, 10_000_000, 1e7 or 10M.</summary>
-    private static int ParseCount(string s)
+    internal static int ParseCount(string s)
     {
         s = s.Replace("_", "", StringComparison.Ordinal).Replace(",", "", StringComparison.Ordinal);
         double scale = 1;
