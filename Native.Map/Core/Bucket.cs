@@ -213,11 +213,11 @@ internal static unsafe class Bucket<TKey, TValue>
         return Vector128.GreaterThanOrEqual(tags, Vector128.Create(MinTopHash)).ExtractMostSignificantBits() & 0xFF;
     }
 
-    /// <summary>Whether some slot is emptyRest, which ends the chain for lookups.</summary>
+    /// <summary>
+    /// Whether some slot is emptyRest, which ends the chain for lookups. emptyRest cells are a suffix
+    /// of their chain (every cell after one is emptyRest too, which <c>CheckInvariants</c> enforces),
+    /// so that is whether the last cell is: one byte compare instead of a test of all eight.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool HasEmptyRest(byte* b)
-    {
-        ulong tags = *(ulong*)b;
-        return ((tags - 0x0101010101010101UL) & ~tags & 0x8080808080808080UL) != 0;
-    }
+    public static bool HasEmptyRest(byte* b) => b[BucketCount - 1] == EmptyRest;
 }
