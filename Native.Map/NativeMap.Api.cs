@@ -305,6 +305,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         OverflowChunk* chunks = extra->Overflow;
         ResetOverflowRecycling(GrowthEnd.Superseded);
         _h.Buckets = fresh;
+        SyncPlainReads();
         SetB(b);
         _h.NOverflow = 0;
         extra->Overflow = null;

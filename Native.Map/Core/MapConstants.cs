@@ -60,6 +60,13 @@ internal static class MapConstants
     /// <summary>Not in Go: the map was disposed; set together with <see cref="HashWriting"/>, never cleared.</summary>
     public const byte Disposed = 16;
 
+    /// <summary>
+    /// Not in Go: the map has a bucket array and no growth is under way, so a lookup reads one chain
+    /// of the current array without testing for an empty map or an old bucket. Kept by
+    /// <c>SyncPlainReads</c> wherever the arrays change; <c>CheckInvariants</c> verifies it.
+    /// </summary>
+    public const byte PlainReads = 32;
+
     /// <summary>Sentinel bucket id for iterator checks. Go: noCheck.</summary>
     public static nuint NoCheck => nuint.MaxValue;
 

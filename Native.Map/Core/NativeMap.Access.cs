@@ -150,6 +150,25 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private TValue* FindValue(in TKey key)
     {
+        if ((_h.Flags & (HashWriting | Disposed | PlainReads)) == PlainReads && !ProbeCounters.Enabled)
+        {
+            // One flag test stands for the reader check, the empty-map test and the growth test.
+            ulong hash = THasher.Hash(in key, _seed);
+            byte* b = Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask);
+            Bucket<TKey, TValue>.PrefetchRest(b);
+            return FindInChain(in key, b, TopHash(hash), out _);
+        }
+        return FindValueGeneral(in key);
+    }
+
+    /// <summary>
+    /// <see cref="FindValue"/> for a map without a plain array: empty, growing, being written or
+    /// disposed. Inlined as well: lookups during a growth are common, and a call costs them more
+    /// than the code it saves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private TValue* FindValueGeneral(in TKey key)
+    {
         CheckRead();
         return FindEntry(in key, THasher.Hash(in key, _seed), out _);
     }

@@ -192,6 +192,22 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nuint BucketMask(byte b) => BucketShift(b) - 1;
 
+    /// <summary>
+    /// Sets or clears <see cref="PlainReads"/> from the arrays the map has now. Called wherever
+    /// Buckets or OldBuckets change, with the writer flag held (or before anyone else has the map).
+    /// </summary>
+    private void SyncPlainReads()
+    {
+        if (_h.Buckets != null && _h.OldBuckets == null)
+        {
+            _h.Flags |= PlainReads;
+        }
+        else
+        {
+            _h.Flags &= unchecked((byte)~PlainReads);
+        }
+    }
+
     /// <summary>Sets B and the cached bucket mask together.</summary>
     private void SetB(byte b)
     {

@@ -83,7 +83,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// Checks every structural invariant with a full scan and throws InvalidOperationException naming
     /// the first one broken (Go 1.24: checkInvariants):
     /// Count equals the live cells; each live cell's tophash and bucket match its key's hash; the
-    /// emptyRest rule; old chains are all-or-none evacuated and every old bucket below nevacuate is;
+    /// emptyRest rule; the PlainReads flag agrees with the arrays; old chains are all-or-none evacuated and every old bucket below nevacuate is;
     /// new buckets whose old bucket is not evacuated are empty; no key appears twice; exact overflow
     /// counts; overflow buckets belong to their own table; native byte accounting adds up.
     /// </summary>
@@ -96,6 +96,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         if ((_h.Flags & HashWriting) != 0)
         {
             Fail("the writer flag is still set outside a write");
+        }
+        if (((_h.Flags & PlainReads) != 0) != (_h.Buckets != null && _h.OldBuckets == null))
+        {
+            Fail($"PlainReads flag {(_h.Flags & PlainReads) != 0} but buckets {(_h.Buckets != null ? "present" : "absent")}, growing {_h.OldBuckets != null}");
         }
         if (_h.Buckets == null)
         {

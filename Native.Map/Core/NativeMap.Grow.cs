@@ -80,6 +80,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         byte* buckets = MakeBucketArray(b, out byte* next);
         SetB(b);
         _h.Buckets = buckets;
+        SyncPlainReads();
         extra->NextOverflow = next;
     }
 
@@ -223,6 +224,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         SetB(newB);
         _h.OldBuckets = _h.Buckets;
         _h.Buckets = newbuckets;
+        SyncPlainReads();
         _h.NEvacuate = 0;
         _h.NOverflow = 0;
         // Promote the current overflow buckets to the old generation.
@@ -502,6 +504,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             extra->OldOverflow = null;
             _oldOverflowCount = 0;
             _h.Flags &= unchecked((byte)~SameSizeGrow);
+            SyncPlainReads();
             ReleaseTable(old, ArrayBytes(oldB), oldB, oldChunks, zeroIfRetained: false);
             OnGrowthFinished(!sameSize, GrowthEnd.Evacuated);
         }

@@ -282,6 +282,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             byte* old = _h.OldBuckets;
             OverflowChunk* oldChunks = extra->OldOverflow;
             _h.OldBuckets = null;
+            SyncPlainReads();
             extra->OldOverflow = null;
             ReleaseTable(old, ArrayBytes(oldB), oldB, oldChunks, zeroIfRetained: true);
             OnGrowthFinished(!IsSameSizeGrow, GrowthEnd.Cleared);
@@ -351,6 +352,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         _h.Count = 0;
         _h.Buckets = null;
         _h.OldBuckets = null;
+        SyncPlainReads();
         _h.Extra = null;
         if (old != null)
         {
