@@ -90,8 +90,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         }
         set
         {
-            ulong hash = HashAndPrefetch(in key, out ulong seed);
-            AcquireWriter();
+            ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);
+            AcquireWriter(flags);
             try
             {
                 *AssignSlot(in key, RehashIfReseeded(in key, hash, seed), out _) = value;
@@ -183,8 +183,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
     public bool TryAdd(TKey key, TValue value)
     {
-        ulong hash = HashAndPrefetch(in key, out ulong seed);
-        AcquireWriter();
+        ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);
+        AcquireWriter(flags);
         try
         {
             TValue* v = AssignSlot(in key, RehashIfReseeded(in key, hash, seed), out bool found);
@@ -217,8 +217,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
     public bool Remove(TKey key, out TValue value)
     {
-        ulong hash = HashAndPrefetch(in key, out ulong seed);
-        AcquireWriter();
+        ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);
+        AcquireWriter(flags);
         try
         {
             return DeleteSlot(in key, RehashIfReseeded(in key, hash, seed), out value);

@@ -92,12 +92,14 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// Hashes a key before a write takes the writer flag and prefetches its bucket. The flag's
     /// compare-and-swap is a full fence that waits for the previous write's cache misses; issuing
     /// this write's bucket load ahead of it lets the two misses overlap. Returns the hash and the seed
-    /// it was computed with: the write recomputes it if the seed changed before it got the flag.
+    /// it was computed with (the write recomputes the hash if the seed changed before it got the
+    /// flag) and the flags it checked, which <see cref="AcquireWriter(byte)"/> expects to find.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong HashAndPrefetch(in TKey key, out ulong seed)
+    private ulong HashAndPrefetch(in TKey key, out ulong seed, out byte flags)
     {
         byte f = _h.Flags;
+        flags = f;
         if ((f & (HashWriting | Disposed)) != 0)
         {
             // Refuse before running the user's hash code: a write re-entered from that very code

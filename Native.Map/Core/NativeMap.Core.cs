@@ -362,6 +362,23 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         _version++;
     }
 
+    /// <summary>
+    /// Takes the writer flag from the flags <paramref name="seen"/> before the key was hashed, which
+    /// had neither the writer nor the disposed bit. One compare-and-swap: if anything changed Flags in
+    /// between (the user's hash code writing to or disposing the map, another thread), it fails and
+    /// the slow path decides, so nothing is loaded or tested twice on the common path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AcquireWriter(byte seen)
+    {
+        System.Diagnostics.Debug.Assert((seen & (HashWriting | Disposed)) == 0);
+        if (Interlocked.CompareExchange(ref _h.Flags, (byte)(seen | HashWriting), seen) != seen)
+        {
+            AcquireWriterSlow();
+        }
+        _version++;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowWriteRefused(byte f)
     {

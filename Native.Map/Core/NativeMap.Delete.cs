@@ -25,7 +25,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         byte* b = Bucket<TKey, TValue>.At(_h.Buckets, bucket);
         byte* bOrig = b;
         byte top = TopHash(hash);
-        for (; b != null; b = Bucket<TKey, TValue>.Overflow(b))
+        do
         {
             uint matches = Bucket<TKey, TValue>.MatchTopHash(b, top);
             while (matches != 0)
@@ -55,7 +55,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 break;
             }
+            b = Bucket<TKey, TValue>.Overflow(b);
         }
+        while (b != null);
         return false;
     }
 

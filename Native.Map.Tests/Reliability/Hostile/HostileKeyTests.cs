@@ -246,4 +246,81 @@ public sealed class HostileKeyTests : LeakCheckedTest
         Assert.That(threw, Is.EqualTo(30));
         AssertConsistentAndUsable();
     }
+
+    /// <summary>
+    /// The written key's own GetHashCode runs before the write takes the writer flag; a whole write
+    /// done from there (Clear, which also changes the seed) is allowed, and the outer write must then
+    /// see the map as it is now: its flag check and its hash are not stale.
+    /// </summary>
+    [TestCase("indexer")]
+    [TestCase("TryAdd")]
+    [TestCase("Remove")]
+    public void GetHashCodeOfWrittenKey_ClearsTheMap_OuterWriteSeesTheClearedMap(string write)
+    {
+        // A map with a random seed: the fixture's fixed seed would survive Clear.
+        _map.Dispose();
+        _map = new NativeMap<HostileKey, long>(0, _alloc);
+        _model.Clear();
+        for (long i = 0; i < 40; i++)
+        {
+            Set(i, i * 10);
+        }
+        const long id = 7_000_001;
+        Set(id, 1);
+        bool cleared = false;
+        HostileKey.ThrowOnHash = hashed =>
+        {
+            if (hashed == id && !cleared)
+            {
+                cleared = true;
+                _map.Clear();
+                _model.Clear();
+            }
+            return false;
+        };
+        switch (write)
+        {
+            case "indexer":
+                _map[new HostileKey(id)] = 2;
+                _model[id] = 2;
+                break;
+            case "TryAdd":
+                Assert.That(_map.TryAdd(new HostileKey(id), 2), Is.True, "the key was cleared before the outer add");
+                _model[id] = 2;
+                break;
+            default:
+                Assert.That(_map.Remove(new HostileKey(id)), Is.False, "the key was cleared before the outer remove");
+                break;
+        }
+        Assert.That(cleared, Is.True);
+        AssertConsistentAndUsable();
+    }
+
+    /// <summary>The written key's GetHashCode disposes the map: the write throws ObjectDisposedException and touches nothing.</summary>
+    [TestCase("indexer")]
+    [TestCase("TryAdd")]
+    [TestCase("Remove")]
+    public void GetHashCodeOfWrittenKey_DisposesTheMap_WriteThrowsObjectDisposed(string write)
+    {
+        const long id = 7_000_002;
+        HostileKey.ThrowOnHash = hashed =>
+        {
+            if (hashed == id)
+            {
+                _map.Dispose();
+            }
+            return false;
+        };
+        var key = new HostileKey(id);
+        Action act = write switch
+        {
+            "indexer" => () => _map[key] = 2,
+            "TryAdd" => () => _map.TryAdd(key, 2),
+            _ => () => _map.Remove(key),
+        };
+        Assert.Throws<ObjectDisposedException>(() => act());
+        Assert.That(_map.IsDisposed, Is.True);
+        HostileKey.Reset();
+        _alloc.AssertClean();
+    }
 }
