@@ -23,6 +23,29 @@ public sealed class GrowthTests : LeakCheckedTest
         map.CheckInvariants();
     }
 
+    /// <summary>
+    /// The load-factor hook changed on a map that already has an array (as the loadfactor table does):
+    /// the doubling starts at the new load factor, not at the one the array was sized for.
+    /// </summary>
+    [TestCase(4.0, 64)]
+    [TestCase(8.0, 128)]
+    public void MaxLoadFactor_SetAfterPresizing_DoublingStartsAtTheNewLimit(double loadFactor, int holds)
+    {
+        using var map = new NativeMap<long, long>(104); // 6.5 x 2^4
+        Assert.That(map.GetStats().B, Is.EqualTo(4));
+        map.MaxLoadFactor = loadFactor;
+        for (long i = 0; i < holds; i++)
+        {
+            map[i] = i;
+        }
+        Assert.That(map.GetStats().GrowthsStarted, Is.Zero, $"{holds} entries fit 16 buckets at load factor {loadFactor}");
+        map.CheckInvariants();
+        map[holds] = holds;
+        Assert.That(map.GetStats().GrowthsStarted, Is.EqualTo(1), "one more starts the doubling");
+        Assert.That(map.GetStats().B, Is.EqualTo(5));
+        map.CheckInvariants();
+    }
+
     [Test]
     public void Insert53_IntoB3_Doubles_AndEvacuatesAtMostTwoOldBucketsPerWrite()
     {

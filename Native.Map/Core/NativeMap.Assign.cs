@@ -76,10 +76,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             // and are not already growing, start growing: that invalidates everything, so try again.
             if (!Growing)
             {
-                bool over = OverMapLoadFactor(_h.Count + 1, _h.B);
-                // An in-place compaction running is already shedding overflow; one paused by a
-                // registered enumerator is not, and Go's same-size growth takes over.
-                if (over || ((!_compacting || !NoEnumerators) && TooManyOverflowBuckets(_h.NOverflow, _h.B)))
+                // OverMapLoadFactor(Count + 1, B) and TooManyOverflowBuckets(noverflow, B), from the
+                // limits cached with B. An in-place compaction running is already shedding overflow;
+                // one paused by a registered enumerator is not, and Go's same-size growth takes over.
+                bool over = _h.Count + 1 > _growLimit;
+                if (over || ((!_compacting || !NoEnumerators) && _h.NOverflow >= _overflowLimit))
                 {
                     // Below an EnsureCapacity target a doubling also sheds overflow; if it cannot be
                     // had, the target is dropped and the same-size growth Go would do follows.

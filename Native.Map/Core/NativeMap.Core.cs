@@ -113,6 +113,15 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <summary>State of the xorshift generator for noverflow sampling (Go: fastrand).</summary>
     private uint _rng;
 
+    /// <summary>
+    /// Entries the current array holds before a doubling starts: Count + 1 above it is
+    /// <see cref="OverMapLoadFactor"/> for the current B. Kept by <see cref="SyncGrowthLimits"/>.
+    /// </summary>
+    private long _growLimit = BucketCount;
+
+    /// <summary>noverflow at which <see cref="TooManyOverflowBuckets"/> holds for the current B. Kept by <see cref="SyncGrowthLimits"/>.</summary>
+    private ushort _overflowLimit = 1;
+
     /// <summary>B that EnsureCapacity asked for; growths keep doubling until B reaches it.</summary>
     private byte _targetB;
 
@@ -208,11 +217,22 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
     }
 
-    /// <summary>Sets B and the cached bucket mask together.</summary>
+    /// <summary>Sets B and what is cached from it: the bucket mask and the two growth limits.</summary>
     private void SetB(byte b)
     {
         _h.B = b;
         _bucketMask = BucketMask(b);
+        SyncGrowthLimits();
+    }
+
+    /// <summary>
+    /// Recomputes <see cref="_growLimit"/> and <see cref="_overflowLimit"/> from B and the load factor,
+    /// so that an insert tests its growth triggers with two compares instead of recomputing them.
+    /// </summary>
+    private void SyncGrowthLimits()
+    {
+        _growLimit = Math.Max(BucketCount, (long)_loadFactorTimes2 * (long)(BucketShift(_h.B) / 2));
+        _overflowLimit = (ushort)(1 << Math.Min((int)_h.B, 15));
     }
 
     /// <summary>The tophash byte of a hash, shifted above the reserved marks. Go: tophash.</summary>
@@ -253,7 +273,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     internal double MaxLoadFactor
     {
         get => _loadFactorTimes2 / 2.0;
-        set => _loadFactorTimes2 = checked((int)Math.Round(value * 2));
+        set
+        {
+            _loadFactorTimes2 = checked((int)Math.Round(value * 2));
+            SyncGrowthLimits();
+        }
     }
 
     /// <summary>Smallest B with hint &lt;= 6.5 * 2^B (and B = 0 for hint &lt;= 8). Go: makemap's loop.</summary>

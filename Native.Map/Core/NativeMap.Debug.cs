@@ -113,6 +113,17 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             Fail($"cached bucket mask {_bucketMask:X} does not match B = {_h.B}");
         }
+        for (long c = _growLimit - 1; c <= _growLimit + 1; c++)
+        {
+            if ((c > _growLimit) != OverMapLoadFactor(c, _h.B))
+            {
+                Fail($"cached growth limit {_growLimit} disagrees with the load factor at count {c}, B = {_h.B}");
+            }
+        }
+        if (!TooManyOverflowBuckets(_overflowLimit, _h.B) || TooManyOverflowBuckets((ushort)(_overflowLimit - 1), _h.B))
+        {
+            Fail($"cached overflow limit {_overflowLimit} disagrees with TooManyOverflowBuckets at B = {_h.B}");
+        }
         var seen = new HashSet<TKey>(new HasherComparer());
         long live = 0;
         long expectedBytes = (long)ArrayBytes(_h.B) + sizeof(MapExtra);
