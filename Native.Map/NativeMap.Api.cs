@@ -94,7 +94,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
             AcquireWriter(flags);
             try
             {
-                *AssignSlot(in key, RehashIfReseeded(in key, hash, seed), out _) = value;
+                *AssignHashed(in key, hash, seed, flags, out _) = value;
             }
             finally
             {
@@ -187,7 +187,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         AcquireWriter(flags);
         try
         {
-            TValue* v = AssignSlot(in key, RehashIfReseeded(in key, hash, seed), out bool found);
+            TValue* v = AssignHashed(in key, hash, seed, flags, out bool found);
             if (found)
             {
                 return false;

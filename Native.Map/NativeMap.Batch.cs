@@ -317,7 +317,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 {
                     hashes[i % PrefetchStage] = HashAndPrefetchBucket(in keys[i + PrefetchStage]);
                 }
-                *AssignSlot(in keys[i], hash, out _) = values[i];
+                // The flags as they are now (growth starts and ends within the batch); the seed is the map's.
+                TValue* v = AssignSlotFast(in keys[i], hash, _h.Flags, out _);
+                if (v == null)
+                {
+                    v = AssignSlot(in keys[i], hash, out _);
+                }
+                *v = values[i];
             }
         }
         finally

@@ -24,6 +24,40 @@ public sealed class GrowthTests : LeakCheckedTest
     }
 
     /// <summary>
+    /// EnsureCapacity on a non-empty map schedules doublings one at a time; plain inserts that follow
+    /// (no growth trigger of their own) must keep starting them until B reaches the target.
+    /// </summary>
+    [Test]
+    public void EnsureCapacity_OnANonEmptyMap_PlainInsertsKeepDoublingUpToTheTarget()
+    {
+        using var map = new NativeMap<long, long>();
+        for (long i = 0; i < 100; i++)
+        {
+            map[i] = i;
+        }
+        Assert.That(map.GetStats().B, Is.EqualTo(4));
+        Assert.That(map.EnsureCapacity(10_000), Is.GreaterThanOrEqualTo(10_000));
+        // Removes of absent keys finish the first doubling without starting the next (deletes never
+        // start growth), so the next insert finds a plain array below its target.
+        for (long i = -1; map.GetStats().IsGrowing; i--)
+        {
+            Assert.That(map.Remove(i), Is.False);
+        }
+        Assert.That(map.GetStats().B, Is.EqualTo(5));
+        map[1_000_000] = 1;
+        Assert.That(map.GetStats().IsGrowing, Is.True, "the insert starts the next scheduled doubling");
+        Assert.That(map.GetStats().B, Is.EqualTo(6));
+        for (long i = 100; i < 3_100; i++)
+        {
+            map[i * 7_919] = i; // 3,100 entries alone would stop at B = 9
+        }
+        NativeMapStats s = map.GetStats();
+        Assert.That(s.B, Is.EqualTo(11), "6.5 x 2^11 is the first array that holds 10,000");
+        Assert.That(s.IsGrowing, Is.False);
+        map.CheckInvariants();
+    }
+
+    /// <summary>
     /// The load-factor hook changed on a map that already has an array (as the loadfactor table does):
     /// the doubling starts at the new load factor, not at the one the array was sized for.
     /// </summary>

@@ -136,10 +136,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
     internal TValue* AssignForMarshal(in TKey key, out bool exists)
     {
-        AcquireWriter();
+        ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);
+        AcquireWriter(flags);
         try
         {
-            return AssignSlot(in key, out exists);
+            return AssignHashed(in key, hash, seed, flags, out exists);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Native.Map.Core;
 using static Native.Map.Core.MapConstants;
@@ -8,17 +9,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 {
     /// <summary>
     /// Finds <paramref name="key"/> or makes a slot for it and returns its value slot (a new slot
-    /// holds default). Go: mapassign. Preconditions: the caller holds the writer flag.
-    /// Nothing changes before the point where the entry is written, except growth work and linking
-    /// an empty overflow bucket, so an exception (user hash/equality code, allocation failure)
-    /// leaves the map's contents as they were.
-    /// </summary>
-    private TValue* AssignSlot(in TKey key, out bool found) => AssignSlot(in key, THasher.Hash(in key, _seed), out found);
-
-    /// <summary>
-    /// <see cref="AssignSlot(in TKey, out bool)"/> with the key's hash under the current seed.
-    /// Preconditions: the writer flag is held and <paramref name="hash"/> was computed with the seed
-    /// the map has now (see <see cref="HashAndPrefetch"/>).
+    /// holds default). Go: mapassign. Preconditions: the caller holds the writer flag and
+    /// <paramref name="hash"/> was computed with the seed the map has now (see
+    /// <see cref="HashAndPrefetch"/>). Nothing changes before the point where the entry is written,
+    /// except growth work and linking an empty overflow bucket, so an exception (user hash/equality
+    /// code, allocation failure) leaves the map's contents as they were.
     /// </summary>
     private TValue* AssignSlot(in TKey key, ulong hash, out bool found)
     {
@@ -154,6 +149,63 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             found = false;
             return Bucket<TKey, TValue>.Value(insertB, insertI);
         }
+    }
+
+    /// <summary>
+    /// <see cref="AssignSlot(in TKey, ulong, out bool)"/> for a write that hashed its key before taking
+    /// the writer flag from <paramref name="flags"/>: rehashes if the seed changed meanwhile, then tries
+    /// <see cref="AssignSlotFast"/> inline and falls back to the general path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private TValue* AssignHashed(in TKey key, ulong hash, ulong seed, byte flags, out bool found)
+    {
+        hash = RehashIfReseeded(in key, hash, seed);
+        TValue* v = AssignSlotFast(in key, hash, flags, out found);
+        return v != null ? v : AssignSlot(in key, hash, out found);
+    }
+
+    /// <summary>
+    /// The common case of <see cref="AssignSlot(in TKey, ulong, out bool)"/>, small enough to inline
+    /// into the writes: a plain array (<paramref name="flags"/>, the flags the writer flag was taken
+    /// from, has <see cref="PlainReads"/>), no compaction, and a key whose bucket holds it or ends its
+    /// chain with an emptyRest cell and no growth trigger fires, so the new entry goes into the first
+    /// empty cell. Returns null, having changed nothing, wherever the general path must decide
+    /// (overflow chains, a full bucket, growth, indirect slots); that path then searches again.
+    /// Preconditions: the writer flag is held and <paramref name="hash"/> is under the current seed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private TValue* AssignSlotFast(in TKey key, ulong hash, byte flags, out bool found)
+    {
+        found = false;
+        if (Bucket<TKey, TValue>.IndirectKey || Bucket<TKey, TValue>.IndirectValue || (flags & PlainReads) == 0 || _compacting)
+        {
+            return null;
+        }
+        byte* b = Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask);
+        byte top = TopHash(hash);
+        uint matches = Bucket<TKey, TValue>.MatchTopHash(b, top);
+        while (matches != 0)
+        {
+            nuint i = (nuint)BitOperations.TrailingZeroCount(matches);
+            if (THasher.KeyEquals(in key, in *Bucket<TKey, TValue>.Key(b, i)))
+            {
+                found = true;
+                return Bucket<TKey, TValue>.Value(b, i);
+            }
+            matches &= matches - 1;
+        }
+        if (!Bucket<TKey, TValue>.HasEmptyRest(b) || _h.Count + 1 > _growLimit || _h.NOverflow >= _overflowLimit
+            || _h.B < _targetB || _h.Count >= int.MaxValue)
+        {
+            return null;
+        }
+        nuint slot = (nuint)BitOperations.TrailingZeroCount(Bucket<TKey, TValue>.MatchEmpty(b));
+        *(TKey*)Bucket<TKey, TValue>.KeySlot(b, slot) = key;
+        TValue* v = (TValue*)Bucket<TKey, TValue>.ValueSlot(b, slot);
+        *v = default;
+        b[slot] = top;
+        _h.Count++;
+        return v;
     }
 
     /// <summary>Allocates the separate key and value blocks of one entry (value zeroed), all or nothing.</summary>
