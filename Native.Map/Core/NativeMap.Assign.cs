@@ -183,6 +183,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
         byte* b = Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask);
         byte top = TopHash(hash);
+        // The same match loop as AssignSlot's, written out: shared through an inlined helper that
+        // returns null for no match, the JIT kept a test of that constant null on this path.
         uint matches = Bucket<TKey, TValue>.MatchTopHash(b, top);
         while (matches != 0)
         {
