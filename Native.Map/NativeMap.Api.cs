@@ -91,7 +91,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         set
         {
             ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);
-            AcquireWriter(flags);
+            flags = AcquireWriter(flags);
             try
             {
                 *AssignHashed(in key, hash, seed, flags, out _) = value;
@@ -184,7 +184,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     public bool TryAdd(TKey key, TValue value)
     {
         ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);
-        AcquireWriter(flags);
+        flags = AcquireWriter(flags);
         try
         {
             TValue* v = AssignHashed(in key, hash, seed, flags, out bool found);
@@ -218,7 +218,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     public bool Remove(TKey key, out TValue value)
     {
         ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);
-        AcquireWriter(flags);
+        _ = AcquireWriter(flags);
         try
         {
             return DeleteSlot(in key, RehashIfReseeded(in key, hash, seed), out value);

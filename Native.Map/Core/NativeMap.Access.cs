@@ -137,7 +137,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     internal TValue* AssignForMarshal(in TKey key, out bool exists)
     {
         ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);
-        AcquireWriter(flags);
+        flags = AcquireWriter(flags);
         try
         {
             return AssignHashed(in key, hash, seed, flags, out exists);

@@ -388,19 +388,23 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
     /// <summary>
     /// Takes the writer flag from the flags <paramref name="seen"/> before the key was hashed, which
-    /// had neither the writer nor the disposed bit. One compare-and-swap: if anything changed Flags in
-    /// between (the user's hash code writing to or disposing the map, another thread), it fails and
-    /// the slow path decides, so nothing is loaded or tested twice on the common path.
+    /// had neither the writer nor the disposed bit, and returns the flags it was taken from. One
+    /// compare-and-swap: if anything changed Flags in between (the user's hash code writing to or
+    /// disposing the map, another thread), it fails and the slow path decides, so nothing is loaded
+    /// or tested twice on the common path. The caller must use the returned flags, not
+    /// <paramref name="seen"/>: a write done from the hash code may have started or ended a growth.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AcquireWriter(byte seen)
+    private byte AcquireWriter(byte seen)
     {
         System.Diagnostics.Debug.Assert((seen & (HashWriting | Disposed)) == 0);
+        byte taken = seen;
         if (Interlocked.CompareExchange(ref _h.Flags, (byte)(seen | HashWriting), seen) != seen)
         {
-            AcquireWriterSlow();
+            taken = AcquireWriterSlow();
         }
         _version++;
+        return taken;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -414,7 +418,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void AcquireWriterSlow()
+    private byte AcquireWriterSlow()
     {
         while (true)
         {
@@ -429,7 +433,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             }
             if (Interlocked.CompareExchange(ref _h.Flags, (byte)(f | HashWriting), f) == f)
             {
-                return;
+                return f;
             }
         }
     }

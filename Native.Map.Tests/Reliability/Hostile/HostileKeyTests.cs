@@ -323,4 +323,48 @@ public sealed class HostileKeyTests : LeakCheckedTest
         HostileKey.Reset();
         _alloc.AssertClean();
     }
+
+    /// <summary>
+    /// The written key's GetHashCode runs writes that start a doubling: the outer write, which tested
+    /// the flags before hashing, must insert into the map as it is now (growing), not as it was.
+    /// </summary>
+    [TestCase("indexer")]
+    [TestCase("TryAdd")]
+    [TestCase("GetValueRefOrAddDefault")]
+    public void GetHashCodeOfWrittenKey_StartsAGrowth_OuterInsertSeesTheGrowingMap(string write)
+    {
+        const long id = 7_000_003;
+        Assert.That(_map.GetStats().IsGrowing, Is.False);
+        bool done = false;
+        HostileKey.ThrowOnHash = hashed =>
+        {
+            if (hashed == id && !done)
+            {
+                done = true;
+                for (long i = 8_000_000; !_map.GetStats().IsGrowing; i++)
+                {
+                    Set(i, i);
+                }
+            }
+            return false;
+        };
+        var key = new HostileKey(id);
+        switch (write)
+        {
+            case "indexer":
+                _map[key] = 5;
+                break;
+            case "TryAdd":
+                Assert.That(_map.TryAdd(key, 5), Is.True);
+                break;
+            default:
+                NativeMapMarshal.GetValueRefOrAddDefault(_map, key, out bool exists) = 5;
+                Assert.That(exists, Is.False);
+                break;
+        }
+        _model[id] = 5;
+        Assert.That(done, Is.True);
+        Assert.That(_map.GetStats().IsGrowing || _map.GetStats().GrowthsStarted > 0, Is.True, "the nested writes started a doubling");
+        AssertConsistentAndUsable();
+    }
 }
