@@ -94,7 +94,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
             flags = AcquireWriter(flags);
             try
             {
-                *AssignHashed(in key, hash, seed, flags, out _) = value;
+                *Assign(in key, RehashIfReseeded(in key, hash, seed), flags, out _) = value;
             }
             finally
             {
@@ -187,7 +187,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         flags = AcquireWriter(flags);
         try
         {
-            TValue* v = AssignHashed(in key, hash, seed, flags, out bool found);
+            TValue* v = Assign(in key, RehashIfReseeded(in key, hash, seed), flags, out bool found);
             if (found)
             {
                 return false;
@@ -304,8 +304,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         byte oldB = _h.B;
         OverflowChunk* chunks = extra->Overflow;
         ResetOverflowRecycling(GrowthEnd.Superseded);
-        _h.Buckets = fresh;
-        SyncPlainReads();
+        SetArrays(fresh, null);
         SetB(b);
         _h.NOverflow = 0;
         extra->Overflow = null;

@@ -318,12 +318,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     hashes[i % PrefetchStage] = HashAndPrefetchBucket(in keys[i + PrefetchStage]);
                 }
                 // The flags as they are now (growth starts and ends within the batch); the seed is the map's.
-                TValue* v = AssignSlotFast(in keys[i], hash, _h.Flags, out _);
-                if (v == null)
-                {
-                    v = AssignSlot(in keys[i], hash, out _);
-                }
-                *v = values[i];
+                *Assign(in keys[i], hash, _h.Flags, out _) = values[i];
             }
         }
         finally

@@ -63,7 +63,7 @@ internal static class MapConstants
     /// <summary>
     /// Not in Go: the map has a bucket array and no growth is under way, so a lookup reads one chain
     /// of the current array without testing for an empty map or an old bucket. Kept by
-    /// <c>SyncPlainReads</c> wherever the arrays change; <c>CheckInvariants</c> verifies it.
+    /// <c>SetArrays</c>, the one place the arrays change; <c>CheckInvariants</c> verifies it.
     /// </summary>
     public const byte PlainReads = 32;
 

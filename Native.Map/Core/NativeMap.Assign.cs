@@ -152,14 +152,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     /// <summary>
-    /// <see cref="AssignSlot(in TKey, ulong, out bool)"/> for a write that hashed its key before taking
-    /// the writer flag from <paramref name="flags"/>: rehashes if the seed changed meanwhile, then tries
-    /// <see cref="AssignSlotFast"/> inline and falls back to the general path.
+    /// What every write that inserts calls: <see cref="AssignSlotFast"/> inline, then the general
+    /// <see cref="AssignSlot(in TKey, ulong, out bool)"/> when it declines. <paramref name="flags"/>:
+    /// the flags the writer flag was taken from (what <see cref="AcquireWriter(byte)"/> returned).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private TValue* AssignHashed(in TKey key, ulong hash, ulong seed, byte flags, out bool found)
+    private TValue* Assign(in TKey key, ulong hash, byte flags, out bool found)
     {
-        hash = RehashIfReseeded(in key, hash, seed);
         TValue* v = AssignSlotFast(in key, hash, flags, out found);
         return v != null ? v : AssignSlot(in key, hash, out found);
     }

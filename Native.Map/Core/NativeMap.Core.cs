@@ -202,12 +202,15 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     private static nuint BucketMask(byte b) => BucketShift(b) - 1;
 
     /// <summary>
-    /// Sets or clears <see cref="PlainReads"/> from the arrays the map has now. Called wherever
-    /// Buckets or OldBuckets change, with the writer flag held (or before anyone else has the map).
+    /// The only way Buckets and OldBuckets change: sets both and, from them, <see cref="PlainReads"/>,
+    /// so the flag cannot fall out of step with the arrays. Called with the writer flag held (or
+    /// before anyone else has the map).
     /// </summary>
-    private void SyncPlainReads()
+    private void SetArrays(byte* buckets, byte* oldBuckets)
     {
-        if (_h.Buckets != null && _h.OldBuckets == null)
+        _h.Buckets = buckets;
+        _h.OldBuckets = oldBuckets;
+        if (buckets != null && oldBuckets == null)
         {
             _h.Flags |= PlainReads;
         }
@@ -378,12 +381,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     private void AcquireWriter()
     {
         byte f = _h.Flags;
-        if ((f & (HashWriting | Disposed)) != 0
-            || Interlocked.CompareExchange(ref _h.Flags, (byte)(f | HashWriting), f) != f)
+        if ((f & (HashWriting | Disposed)) != 0)
         {
-            AcquireWriterSlow();
+            ThrowWriteRefused(f);
         }
-        _version++;
+        _ = AcquireWriter(f);
     }
 
     /// <summary>

@@ -79,8 +79,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         MapExtra* extra = EnsureExtra();
         byte* buckets = MakeBucketArray(b, out byte* next);
         SetB(b);
-        _h.Buckets = buckets;
-        SyncPlainReads();
+        SetArrays(buckets, null);
         extra->NextOverflow = next;
     }
 
@@ -222,9 +221,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
         _growthsStarted++;
         SetB(newB);
-        _h.OldBuckets = _h.Buckets;
-        _h.Buckets = newbuckets;
-        SyncPlainReads();
+        SetArrays(newbuckets, _h.Buckets);
         _h.NEvacuate = 0;
         _h.NOverflow = 0;
         // Promote the current overflow buckets to the old generation.
@@ -500,11 +497,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             byte oldB = OldB;
             OverflowChunk* oldChunks = extra->OldOverflow;
             bool sameSize = IsSameSizeGrow;
-            _h.OldBuckets = null;
+            SetArrays(_h.Buckets, null);
             extra->OldOverflow = null;
             _oldOverflowCount = 0;
             _h.Flags &= unchecked((byte)~SameSizeGrow);
-            SyncPlainReads();
             ReleaseTable(old, ArrayBytes(oldB), oldB, oldChunks, zeroIfRetained: false);
             OnGrowthFinished(!sameSize, GrowthEnd.Evacuated);
         }

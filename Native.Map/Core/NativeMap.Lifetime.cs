@@ -281,8 +281,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             byte oldB = OldB;
             byte* old = _h.OldBuckets;
             OverflowChunk* oldChunks = extra->OldOverflow;
-            _h.OldBuckets = null;
-            SyncPlainReads();
+            SetArrays(_h.Buckets, null);
             extra->OldOverflow = null;
             ReleaseTable(old, ArrayBytes(oldB), oldB, oldChunks, zeroIfRetained: true);
             OnGrowthFinished(!IsSameSizeGrow, GrowthEnd.Cleared);
@@ -350,9 +349,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         byte b = _h.B;
         byte oldB = old != null ? OldB : (byte)0;
         _h.Count = 0;
-        _h.Buckets = null;
-        _h.OldBuckets = null;
-        SyncPlainReads();
+        SetArrays(null, null);
         _h.Extra = null;
         if (old != null)
         {
