@@ -140,6 +140,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             bool mustBeEmpty = growing && !Bucket<TKey, TValue>.Evacuated(Bucket<TKey, TValue>.At(_h.OldBuckets, j & OldBucketMask));
             bool restSeen = false;
+            bool emptyOneUnfollowed = false;
             int depth = 0;
             for (byte* p = Bucket<TKey, TValue>.At(_h.Buckets, j); p != null; p = Bucket<TKey, TValue>.Overflow(p), depth++)
             {
@@ -162,8 +163,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     }
                     if (top == EmptyOne)
                     {
+                        emptyOneUnfollowed = true;
                         continue;
                     }
+                    emptyOneUnfollowed = false;
                     if (top < MinTopHash)
                     {
                         Fail($"bucket {j}: evacuation mark {top} in the current array");
@@ -174,6 +177,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     }
                     CheckLiveCell(p, i, j, BucketMask(_h.B), top, seen, ref live, ref expectedBytes);
                 }
+            }
+            if (emptyOneUnfollowed)
+            {
+                // A delete turns the empty cells after a chain's last live entry into emptyRest.
+                Fail($"bucket {j}: emptyOne after the last live entry of its chain (should be emptyRest)");
             }
         }
         if (overflowBuckets != _overflowCount)

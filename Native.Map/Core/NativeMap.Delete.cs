@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Native.Map.Core;
 using static Native.Map.Core.MapConstants;
 
@@ -39,9 +42,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 }
                 value = *Bucket<TKey, TValue>.Value(b, i);
                 ClearSlot(b, i, hash);
-                b[i] = EmptyOne;
-                // If the bucket now ends in a run of emptyOne cells, turn them into emptyRest.
-                WalkBackEmptyRest(bOrig, b, i);
+                MarkEmpty(bOrig, b, i);
                 _h.Count--;
                 if (_h.Count == 0)
                 {
@@ -85,48 +86,88 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     /// <summary>
-    /// Slot <paramref name="i"/> of <paramref name="b"/> just became emptyOne. If every cell after it in
-    /// the chain is emptyRest, mark it and the run of emptyOne cells before it emptyRest, walking back
-    /// across overflow buckets to the start of the chain <paramref name="bOrig"/>. Go: mapdelete's loop.
+    /// Empties cell <paramref name="i"/> of <paramref name="b"/>, in the chain starting at
+    /// <paramref name="bOrig"/>: emptyOne, or emptyRest together with the emptyOne cells before it
+    /// when no live cell follows it in the chain. Go: mapdelete's walk back, done on the bucket's
+    /// eight tophash bytes at once (<see cref="KeepThroughLastLive"/>).
     /// </summary>
-    private static void WalkBackEmptyRest(byte* bOrig, byte* b, nuint i)
+    /// <remarks>
+    /// Go walks cell by cell, branching on bytes it has just loaded; those branches mispredict about
+    /// as often as a delete lands next to an empty cell. Here the branches are all rare: whether the
+    /// cell is the bucket's last (then the overflow bucket decides), whether the last cell is
+    /// emptyOne (a live cell follows in an overflow bucket: emptyRest is a suffix of the chain and
+    /// every emptyOne has a live cell after it, which <c>CheckInvariants</c> enforces), and whether
+    /// an overflow bucket became empty. Reading the overflow pointer for every delete instead of
+    /// only for the last cell was slower (it is the bucket's third cache line). Measured with removes
+    /// of 10^7 shuffled long keys, 3 alternating pairs: 71.7-75.1 -> 65.8-67.4 ns; 10^5: 29.1 -> 25.7.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MarkEmpty(byte* bOrig, byte* b, nuint i)
     {
-        if (i == BucketCount - 1)
+        int shift = (int)i * 8;
+        ulong tags = (*(ulong*)b & ~(0xFFUL << shift)) | ((ulong)EmptyOne << shift);
+        if (i == BucketCount - 1 ? NothingLiveAfter(b) : b[BucketCount - 1] != EmptyOne)
         {
-            byte* next = Bucket<TKey, TValue>.Overflow(b);
-            if (next != null && next[0] != EmptyRest)
+            // Nothing live after this bucket: every cell after its last live one becomes emptyRest.
+            tags = KeepThroughLastLive(tags);
+            if (b != bOrig && tags == 0)
             {
+                *(ulong*)b = 0;
+                WalkBackAcrossBuckets(bOrig, b);
                 return;
             }
         }
-        else if (b[i + 1] != EmptyRest)
+        *(ulong*)b = tags;
+    }
+
+    /// <summary>Whether no live cell follows bucket <paramref name="b"/> in its chain (emptyRest is a suffix of the chain).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool NothingLiveAfter(byte* b)
+    {
+        byte* next = Bucket<TKey, TValue>.Overflow(b);
+        return next == null || next[0] == EmptyRest;
+    }
+
+    /// <summary>
+    /// The eight tophash bytes <paramref name="tags"/> with every byte after the last live one (tophash
+    /// &gt;= minTopHash) set to emptyRest; zero when none is live. Branch-free.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong KeepThroughLastLive(ulong tags)
+    {
+        uint live = Vector128.GreaterThanOrEqual(Vector128.CreateScalarUnsafe(tags).AsByte(), Vector128.Create(MinTopHash))
+            .ExtractMostSignificantBits() & 0xFF;
+        // Bits of the bytes up to and including the last live one: 8 * (index + 1), 0 when none.
+        uint bits = (32 - (uint)BitOperations.LeadingZeroCount(live)) * 8;
+        if (Bmi2.X64.IsSupported)
         {
-            return;
+            return Bmi2.X64.ZeroHighBits(tags, bits);
         }
-        while (true)
+        return bits >= 64 ? tags : tags & ((1UL << (int)bits) - 1);
+    }
+
+    /// <summary>
+    /// Overflow bucket <paramref name="b"/> of the chain at <paramref name="bOrig"/> became all emptyRest:
+    /// turns the trailing emptyOne cells of the buckets before it into emptyRest, back to the first
+    /// live cell or the start of the chain. Rare (an overflow bucket emptied by this delete).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void WalkBackAcrossBuckets(byte* bOrig, byte* b)
+    {
+        while (b != bOrig)
         {
-            b[i] = EmptyRest;
-            if (i == 0)
+            byte* p = bOrig;
+            while (Bucket<TKey, TValue>.Overflow(p) != b)
             {
-                if (b == bOrig)
-                {
-                    return; // beginning of the initial bucket: done
-                }
-                // Find the previous bucket and continue at its last entry.
-                byte* c = b;
-                for (b = bOrig; Bucket<TKey, TValue>.Overflow(b) != c; b = Bucket<TKey, TValue>.Overflow(b))
-                {
-                }
-                i = BucketCount - 1;
+                p = Bucket<TKey, TValue>.Overflow(p);
             }
-            else
-            {
-                i--;
-            }
-            if (b[i] != EmptyOne)
+            ulong tags = KeepThroughLastLive(*(ulong*)p);
+            *(ulong*)p = tags;
+            if (tags != 0)
             {
                 return;
             }
+            b = p;
         }
     }
 }
