@@ -107,10 +107,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 // A plain bucket: every live cell is golden data. Take the live cells in the
                 // iteration's rotated order from one mask, and leave the rest of the mask to
                 // Enumerator.MoveNext's fast path.
-                uint cells = Enumerator.CellWindow(Bucket<TKey, TValue>.MatchLive(b), it._offset, i);
-                if (cells != 0)
+                if (it.TryEnterBucket(b, bucket, Bucket<TKey, TValue>.MatchLive(b), i))
                 {
-                    it.TakeFirst(b, bucket, cells);
                     it._version = _version;
                     it._plainWalk = !(Growing && it._b == _h.B);
                     it._checkBucket = checkBucket;
