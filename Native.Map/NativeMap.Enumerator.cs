@@ -142,14 +142,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         private void LeaveGroup(ulong mask)
         {
             nuint g = mask != 0 ? (nuint)(BitOperations.TrailingZeroCount(mask) >> 3) : (nuint)(_groupCount - 1);
+            SavePosition(_groupBase + g * (nuint)Core.Bucket<TKey, TValue>.Size, _bucket - ((nuint)_groupCount - 1 - g));
             _i = mask != 0 ? (byte)(BitOperations.TrailingZeroCount(mask) & 7) : (byte)Core.MapConstants.BucketCount;
-            _bptr = _groupBase + g * (nuint)Core.Bucket<TKey, TValue>.Size;
-            _bucket -= (nuint)_groupCount - 1 - g;
-            if (_bucket == (nuint)1 << _b)
-            {
-                _bucket = 0;
-                _wrapped = true;
-            }
         }
 
         /// <summary>
@@ -246,7 +240,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             }
         }
 
-        /// <summary>Leaves the group walk at the top of bucket <paramref name="b"/> (null: at array index <paramref name="next"/>), <paramref name="next"/> being the array index after it.</summary>
+        /// <summary>Leaves the group walk at the top of bucket <paramref name="b"/> (null: at array index <paramref name="next"/>), <paramref name="next"/> being the array index after it (wrapped here if it is the end).</summary>
         private bool SavePosition(byte* b, nuint next)
         {
             if (next == (nuint)1 << _b)
@@ -332,7 +326,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// order: bit r for the cell at rotated position r, cell (r + offset) % 8.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static ulong Rotate(uint live, byte offset) => ((live | (live << Core.MapConstants.BucketCount)) >> offset) & 0xFF;
+        private static ulong Rotate(uint live, byte offset) => RotateEach(live, offset) & 0xFF;
 
         /// <summary>Restarts the enumeration (from a new random position).</summary>
         public void Reset()

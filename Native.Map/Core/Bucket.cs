@@ -207,11 +207,12 @@ internal static unsafe class Bucket<TKey, TValue>
 
     /// <summary>Bit i set when slot i holds a live entry (tophash &gt;= minTopHash).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint MatchLive(byte* b)
-    {
-        Vector128<byte> tags = Vector128.CreateScalarUnsafe(*(ulong*)b).AsByte();
-        return Vector128.GreaterThanOrEqual(tags, Vector128.Create(MinTopHash)).ExtractMostSignificantBits() & 0xFF;
-    }
+    public static uint MatchLive(byte* b) => MatchLive(*(ulong*)b);
+
+    /// <summary>Bit i set when byte i of <paramref name="tags"/> (a bucket's eight tophash bytes) marks a live entry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint MatchLive(ulong tags) =>
+        Vector128.GreaterThanOrEqual(Vector128.CreateScalarUnsafe(tags).AsByte(), Vector128.Create(MinTopHash)).ExtractMostSignificantBits() & 0xFF;
 
     /// <summary>
     /// Whether some slot is emptyRest, which ends the chain for lookups. emptyRest cells are a suffix

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Native.Map.Core;
 using static Native.Map.Core.MapConstants;
@@ -135,8 +134,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong KeepThroughLastLive(ulong tags)
     {
-        uint live = Vector128.GreaterThanOrEqual(Vector128.CreateScalarUnsafe(tags).AsByte(), Vector128.Create(MinTopHash))
-            .ExtractMostSignificantBits() & 0xFF;
+        uint live = Bucket<TKey, TValue>.MatchLive(tags);
         // Bits of the bytes up to and including the last live one: 8 * (index + 1), 0 when none.
         uint bits = (32 - (uint)BitOperations.LeadingZeroCount(live)) * 8;
         if (Bmi2.X64.IsSupported)
