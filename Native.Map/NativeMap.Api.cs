@@ -283,7 +283,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
                     {
                         HashGrow(bigger: true); // may throw: then nothing changed
                     }
-                    _targetB = need;
+                    SetTargetB(need);
                 }
             }
             return (int)Math.Min(int.MaxValue, CapacityFor(Math.Max(_h.B, _targetB)));
@@ -306,7 +306,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         ResetOverflowRecycling(GrowthEnd.Superseded);
         SetArrays(fresh, null);
         SetB(b);
-        _h.NOverflow = 0;
+        SetNOverflow(0);
         extra->Overflow = null;
         extra->NextOverflow = next;
         _overflowCount = 0;

@@ -167,8 +167,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// The common case of <see cref="AssignSlot(in TKey, ulong, out bool)"/>, small enough to inline
     /// into the writes: a plain array (<paramref name="flags"/>, the flags the writer flag was taken
     /// from, has <see cref="PlainReads"/>), no compaction, and a key whose bucket holds it or ends its
-    /// chain with an emptyRest cell and no growth trigger fires, so the new entry goes into the first
-    /// empty cell. Returns null, having changed nothing, wherever the general path must decide
+    /// chain with an emptyRest cell and no growth trigger can fire (the count below
+    /// <see cref="_fastInsertLimit"/>, one compare for the load factor, the overflow count, the
+    /// capacity target, compaction and the entry limit), so the new entry goes into the first empty
+    /// cell. Returns null, having changed nothing, wherever the general path must decide
     /// (overflow chains, a full bucket, growth, indirect slots); that path then searches again.
     /// Preconditions: the writer flag is held and <paramref name="hash"/> is under the current seed.
     /// </summary>
@@ -176,7 +178,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     private TValue* AssignSlotFast(in TKey key, ulong hash, byte flags, out bool found)
     {
         found = false;
-        if (Bucket<TKey, TValue>.IndirectKey || Bucket<TKey, TValue>.IndirectValue || (flags & PlainReads) == 0 || _compacting)
+        if (Bucket<TKey, TValue>.IndirectKey || Bucket<TKey, TValue>.IndirectValue || (flags & PlainReads) == 0)
         {
             return null;
         }
@@ -195,8 +197,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             }
             matches &= matches - 1;
         }
-        if (!Bucket<TKey, TValue>.HasEmptyRest(b) || _h.Count + 1 > _growLimit || _h.NOverflow >= _overflowLimit
-            || _h.B < _targetB || _h.Count >= int.MaxValue)
+        if (!Bucket<TKey, TValue>.HasEmptyRest(b) || _h.Count >= _fastInsertLimit)
         {
             return null;
         }

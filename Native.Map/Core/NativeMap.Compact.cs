@@ -42,7 +42,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             HashGrow(bigger: false);
             return;
         }
-        _compacting = true;
+        SetCompacting(true);
         _compactCursor = 0;
         _growthsStarted++;
         _sameSizeGrowthsStarted++;
@@ -75,7 +75,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             return;
         }
-        _compacting = false;
+        SetCompacting(false);
         _compactCursor = 0;
         SyncNOverflow();
         OnGrowthFinished(doubling: false, end);
@@ -92,7 +92,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     private void SyncNOverflow()
     {
         long n = _h.B < 16 ? _overflowCount : _overflowCount >> (_h.B - 15);
-        _h.NOverflow = (ushort)Math.Min(n, ushort.MaxValue);
+        SetNOverflow((ushort)Math.Min(n, ushort.MaxValue));
     }
 
     /// <summary>

@@ -192,7 +192,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
         catch (OutOfMemoryException)
         {
-            _targetB = 0;
+            SetTargetB(0);
             return false;
         }
     }
@@ -223,7 +223,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         SetB(newB);
         SetArrays(newbuckets, _h.Buckets);
         _h.NEvacuate = 0;
-        _h.NOverflow = 0;
+        SetNOverflow(0);
         // Promote the current overflow buckets to the old generation.
         extra->OldOverflow = extra->Overflow;
         extra->Overflow = null;

@@ -301,7 +301,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         extra->NextOverflow = nbase != nbuckets ? Bucket<TKey, TValue>.At(_h.Buckets, nbase) : null;
         _h.Flags &= unchecked((byte)~SameSizeGrow);
         _h.NEvacuate = 0;
-        _h.NOverflow = 0;
+        SetNOverflow(0);
         _h.Count = 0;
         _overflowCount = 0;
         _oldOverflowCount = 0;
