@@ -15,7 +15,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// except growth work and linking an empty overflow bucket, so an exception (user hash/equality
     /// code, allocation failure) leaves the map's contents as they were.
     /// </summary>
-    private TValue* AssignSlot(in TKey key, ulong hash, out bool found)
+    private SlotResult AssignSlot(TKey key, ulong hash)
     {
         if (_h.Buckets == null)
         {
@@ -40,8 +40,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     if (THasher.KeyEquals(in key, in *Bucket<TKey, TValue>.Key(b, i)))
                     {
                         // Already have a mapping for key: the caller updates the value.
-                        found = true;
-                        return Bucket<TKey, TValue>.Value(b, i);
+                        return new SlotResult(Bucket<TKey, TValue>.Value(b, i), found: true);
                     }
                     matches &= matches - 1;
                 }
@@ -146,25 +145,46 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             }
             insertB[insertI] = top;
             _h.Count++;
-            found = false;
-            return Bucket<TKey, TValue>.Value(insertB, insertI);
+            return new SlotResult(Bucket<TKey, TValue>.Value(insertB, insertI), found: false);
         }
     }
 
     /// <summary>
     /// What every write that inserts calls: <see cref="AssignSlotFast"/> inline, then the general
-    /// <see cref="AssignSlot(in TKey, ulong, out bool)"/> when it declines. <paramref name="flags"/>:
+    /// <see cref="AssignSlot(TKey, ulong)"/> when it declines. <paramref name="flags"/>:
     /// the flags the writer flag was taken from (what <see cref="AcquireWriter(byte)"/> returned).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private TValue* Assign(in TKey key, ulong hash, byte flags, out bool found)
     {
         TValue* v = AssignSlotFast(in key, hash, flags, out found);
-        return v != null ? v : AssignSlot(in key, hash, out found);
+        if (v != null)
+        {
+            return v;
+        }
+        SlotResult r = AssignSlot(key, hash);
+        found = r.Found;
+        return r.Value;
     }
 
     /// <summary>
-    /// The common case of <see cref="AssignSlot(in TKey, ulong, out bool)"/>, small enough to inline
+    /// What <see cref="AssignSlot"/> returns: the value slot and whether the key was already there.
+    /// A return value rather than an out parameter and the key by value rather than by reference:
+    /// a reference to a caller's local passed to a call that is not inlined keeps that local in the
+    /// caller's stack frame, so the inlined fast path stored and reloaded the key and the found flag
+    /// (two registers on return here, on x64 Unix).
+    /// </summary>
+    private readonly struct SlotResult(TValue* value, bool found)
+    {
+        /// <summary>The value slot (a new slot holds default).</summary>
+        public readonly TValue* Value = value;
+
+        /// <summary>Whether the key was already in the map.</summary>
+        public readonly bool Found = found;
+    }
+
+    /// <summary>
+    /// The common case of <see cref="AssignSlot(TKey, ulong)"/>, small enough to inline
     /// into the writes: a plain array (<paramref name="flags"/>, the flags the writer flag was taken
     /// from, has <see cref="PlainReads"/>), no compaction, and a key whose bucket holds it or ends its
     /// chain with an emptyRest cell and no growth trigger can fire (the count below
