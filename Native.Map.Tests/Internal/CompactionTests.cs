@@ -34,6 +34,30 @@ public sealed class CompactionTests : LeakCheckedTest
     }
 
     [Test]
+    public void UpdatesOfPresentKeys_DoCompactionWork_LikeEveryWrite()
+    {
+        // Inserts take an inlined fast path that skips the growth work; an update of a present key
+        // during a compaction must not take it, or a workload of updates would never finish one.
+        int seed = TestSeed.Next(nameof(UpdatesOfPresentKeys_DoCompactionWork_LikeEveryWrite));
+        var rng = new Random(seed);
+        using var map = new NativeMap<long, long>();
+        long next = 0;
+        List<long> live = ChurnUntilSameSizeGrowth(map, rng, ref next);
+        NativeMapStats st = map.GetStats();
+        Assert.That(st.IsGrowing && st.IsSameSizeGrowth && map.GetDebugState().OldBuckets == 0, Is.True, "an in-place compaction is under way");
+        long updates = 0;
+        while (map.GetStats().IsGrowing)
+        {
+            Assert.That(updates, Is.LessThanOrEqualTo(st.BucketCount), "one cursor step per update");
+            long key = live[rng.Next(live.Count)];
+            map[key] = key + 1; // present: an update, never an insert
+            updates++;
+        }
+        Assert.That(map.Count, Is.EqualTo(live.Count));
+        map.CheckInvariants();
+    }
+
+    [Test]
     public void WithoutEnumerators_SameSizeGrowth_CompactsInPlace_NoNewArray_OverflowRecycled()
     {
         int seed = TestSeed.Next(nameof(WithoutEnumerators_SameSizeGrowth_CompactsInPlace_NoNewArray_OverflowRecycled));

@@ -189,8 +189,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// from, has <see cref="PlainReads"/>), no compaction, and a key whose bucket holds it or ends its
     /// chain with an emptyRest cell and no growth trigger can fire (the count below
     /// <see cref="_fastInsertLimit"/>, one compare for the load factor, the overflow count, the
-    /// capacity target, compaction and the entry limit), so the new entry goes into the first empty
-    /// cell. Returns null, having changed nothing, wherever the general path must decide
+    /// capacity target and the entry limit), so the new entry goes into the first empty cell. Returns null, having changed nothing, wherever the general path must decide
     /// (overflow chains, a full bucket, growth, indirect slots); that path then searches again.
     /// Preconditions: the writer flag is held and <paramref name="hash"/> is under the current seed.
     /// </summary>
@@ -198,7 +197,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     private TValue* AssignSlotFast(in TKey key, ulong hash, byte flags, out bool found)
     {
         found = false;
-        if (Bucket<TKey, TValue>.IndirectKey || Bucket<TKey, TValue>.IndirectValue || (flags & PlainReads) == 0)
+        // Compaction is tested here, not folded into the limit: an update during a compaction must
+        // take the general path too, which compacts the chain it touches as every write does.
+        if (Bucket<TKey, TValue>.IndirectKey || Bucket<TKey, TValue>.IndirectValue || (flags & PlainReads) == 0 || _compacting)
         {
             return null;
         }

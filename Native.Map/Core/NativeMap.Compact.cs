@@ -42,7 +42,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             HashGrow(bigger: false);
             return;
         }
-        SetCompacting(true);
+        _compacting = true;
         _compactCursor = 0;
         _growthsStarted++;
         _sameSizeGrowthsStarted++;
@@ -75,7 +75,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             return;
         }
-        SetCompacting(false);
+        _compacting = false;
         _compactCursor = 0;
         SyncNOverflow();
         OnGrowthFinished(doubling: false, end);

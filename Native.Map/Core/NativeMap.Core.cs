@@ -128,8 +128,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <summary>
     /// Count below which an insert may take <see cref="AssignSlotFast"/> without testing a growth
     /// trigger: min(<see cref="_growLimit"/>, int.MaxValue) while no trigger other than the count can
-    /// fire (noverflow below <see cref="_overflowLimit"/>, B at or above <see cref="_targetB"/>, no
-    /// compaction), else 0. One compare on the insert's path instead of five; kept by
+    /// fire (noverflow below <see cref="_overflowLimit"/>, B at or above <see cref="_targetB"/>), else
+    /// 0. One compare on the insert's path instead of four; kept by
     /// <see cref="SyncFastInsertLimit"/> wherever one of its inputs changes, and verified by
     /// <see cref="CheckInvariants"/>.
     /// </summary>
@@ -249,7 +249,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         SyncFastInsertLimit();
     }
 
-    /// <summary>Recomputes <see cref="_fastInsertLimit"/> after a change to B, the load factor, noverflow, the capacity target or compaction.</summary>
+    /// <summary>Recomputes <see cref="_fastInsertLimit"/> after a change to B, the load factor, noverflow or the capacity target.</summary>
     private void SyncFastInsertLimit() => _fastInsertLimit = FastInsertLimit();
 
     /// <summary>Sets noverflow (the only place that does) and the fast-insert limit, which depends on it.</summary>
@@ -266,21 +266,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         SyncFastInsertLimit();
     }
 
-    /// <summary>Starts or ends the in-place compaction flag (the only place that does) and sets the fast-insert limit, which depends on it.</summary>
-    /// <remarks>
-    /// Today both callers also set noverflow right after (a compaction starts with noverflow at its
-    /// limit, which already makes the fast limit 0, and ends by resetting it), so dropping this sync
-    /// passes every test; it keeps the limit right without relying on that order.
-    /// </remarks>
-    private void SetCompacting(bool compacting)
-    {
-        _compacting = compacting;
-        SyncFastInsertLimit();
-    }
-
     /// <summary>What <see cref="_fastInsertLimit"/> must be for the current state.</summary>
     private long FastInsertLimit() =>
-        _compacting || _h.B < _targetB || _h.NOverflow >= _overflowLimit ? 0 : Math.Min(_growLimit, int.MaxValue);
+        _h.B < _targetB || _h.NOverflow >= _overflowLimit ? 0 : Math.Min(_growLimit, int.MaxValue);
 
     /// <summary>The tophash byte of a hash, shifted above the reserved marks. Go: tophash.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -126,7 +126,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
         if (_fastInsertLimit != FastInsertLimit())
         {
-            Fail($"cached fast-insert limit {_fastInsertLimit} differs from {FastInsertLimit()} (count limit {_growLimit}, noverflow {_h.NOverflow} of {_overflowLimit}, B {_h.B}, target {_targetB}, compacting {_compacting})");
+            Fail($"cached fast-insert limit {_fastInsertLimit} differs from {FastInsertLimit()} (count limit {_growLimit}, noverflow {_h.NOverflow} of {_overflowLimit}, B {_h.B}, target {_targetB})");
         }
         var seen = new HashSet<TKey>(new HasherComparer());
         long live = 0;
