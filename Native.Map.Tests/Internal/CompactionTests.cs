@@ -33,18 +33,37 @@ public sealed class CompactionTests : LeakCheckedTest
         return live;
     }
 
+    /// <summary>
+    /// A new map churned until an in-place same-size growth (a compaction) started, asserted as such;
+    /// <paramref name="live"/> its keys, <paramref name="next"/> the next unused key,
+    /// <paramref name="atStart"/> its stats when the compaction started.
+    /// </summary>
+    private static NativeMap<long, long> StartInPlaceCompaction(Random rng, out List<long> live, out long next, out NativeMapStats atStart)
+    {
+        var map = new NativeMap<long, long>();
+        try
+        {
+            next = 0;
+            live = ChurnUntilSameSizeGrowth(map, rng, ref next);
+            atStart = map.GetStats();
+            Assert.That(atStart.IsGrowing && atStart.IsSameSizeGrowth, Is.True);
+            Assert.That(map.GetDebugState().OldBuckets, Is.EqualTo((nint)0), "in place: no second array");
+            return map;
+        }
+        catch
+        {
+            map.Dispose();
+            throw;
+        }
+    }
+
     [Test]
     public void UpdatesOfPresentKeys_DoCompactionWork_LikeEveryWrite()
     {
         // Inserts take an inlined fast path that skips the growth work; an update of a present key
         // during a compaction must not take it, or a workload of updates would never finish one.
-        int seed = TestSeed.Next(nameof(UpdatesOfPresentKeys_DoCompactionWork_LikeEveryWrite));
-        var rng = new Random(seed);
-        using var map = new NativeMap<long, long>();
-        long next = 0;
-        List<long> live = ChurnUntilSameSizeGrowth(map, rng, ref next);
-        NativeMapStats st = map.GetStats();
-        Assert.That(st.IsGrowing && st.IsSameSizeGrowth && map.GetDebugState().OldBuckets == 0, Is.True, "an in-place compaction is under way");
+        var rng = new Random(TestSeed.Next(nameof(UpdatesOfPresentKeys_DoCompactionWork_LikeEveryWrite)));
+        using NativeMap<long, long> map = StartInPlaceCompaction(rng, out List<long> live, out _, out NativeMapStats st);
         long updates = 0;
         while (map.GetStats().IsGrowing)
         {
@@ -60,15 +79,8 @@ public sealed class CompactionTests : LeakCheckedTest
     [Test]
     public void WithoutEnumerators_SameSizeGrowth_CompactsInPlace_NoNewArray_OverflowRecycled()
     {
-        int seed = TestSeed.Next(nameof(WithoutEnumerators_SameSizeGrowth_CompactsInPlace_NoNewArray_OverflowRecycled));
-        var rng = new Random(seed);
-        using var map = new NativeMap<long, long>();
-        long next = 0;
-        List<long> live = ChurnUntilSameSizeGrowth(map, rng, ref next);
-        MapDebugState s = map.GetDebugState();
-        NativeMapStats st = map.GetStats();
-        Assert.That(st.IsGrowing && st.IsSameSizeGrowth, Is.True);
-        Assert.That(s.OldBuckets, Is.EqualTo((nint)0), "in place: no second array");
+        var rng = new Random(TestSeed.Next(nameof(WithoutEnumerators_SameSizeGrowth_CompactsInPlace_NoNewArray_OverflowRecycled)));
+        using NativeMap<long, long> map = StartInPlaceCompaction(rng, out List<long> live, out long next, out NativeMapStats st);
         long overflowAtStart = st.OverflowBucketCount;
         long bytesAtStart = st.NativeBytes;
         int writes = 0;
