@@ -21,6 +21,12 @@ internal static class HashMix
     internal static readonly ulong Secret1;
     internal static readonly ulong Secret2;
 
+    // AES round keys made from the secrets. Assigned in the static constructor, after the secrets:
+    // as field initializers they ran before its body, when the secrets were still 0, so every process
+    // hashed with all-zero round keys (until 2026-11-24).
+    private static readonly Vector128<byte> s_aesKey0;
+    private static readonly Vector128<byte> s_aesKey1;
+
 #pragma warning disable CA1810 // the secrets must come from one RandomNumberGenerator call
     static HashMix()
 #pragma warning restore CA1810
@@ -30,6 +36,8 @@ internal static class HashMix
         Secret0 = s[0] | 1;
         Secret1 = s[1] | 1;
         Secret2 = s[2] | 1;
+        s_aesKey0 = Vector128.Create(Secret0 * 3, Secret1 * 5).AsByte();
+        s_aesKey1 = Vector128.Create(Secret2 * 7, Secret0 * 11).AsByte();
     }
 
     /// <summary>Folded multiply: high ^ low halves of the 128-bit product.</summary>
@@ -48,10 +56,8 @@ internal static class HashMix
         return hi ^ lo;
     }
 
-    private static readonly Vector128<byte> s_aesKey0 = Vector128.Create(Secret0 * 3, Secret1 * 5).AsByte();
-    private static readonly Vector128<byte> s_aesKey1 = Vector128.Create(Secret2 * 7, Secret0 * 11).AsByte();
-
     /// <summary>Go's aeshash for 8 bytes: key and seed in one vector through three AES rounds with secret round keys.</summary>
+    /// <remarks>The round keys, for tests: <see cref="AesRoundKeys"/>.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong AesHash64(ulong k, ulong seed)
     {
@@ -61,6 +67,9 @@ internal static class HashMix
         v = AesNi.Encrypt(v, s_aesKey0);
         return v.AsUInt64().ToScalar();
     }
+
+    /// <summary>The two AES round keys <see cref="AesHash64"/> uses (for tests: they must be the secrets' and not zero).</summary>
+    internal static (Vector128<byte> Key0, Vector128<byte> Key1) AesRoundKeys => (s_aesKey0, s_aesKey1);
 
     /// <summary>Expands a map's 32-bit hash0 into the 64-bit seed handed to hashers.</summary>
     public static ulong ExpandSeed(uint hash0) => Mum(hash0 ^ Secret0, Secret2) ^ Secret1;

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using Native.Map.Hashing;
 using Native.Map.Tests.Support;
@@ -93,6 +94,29 @@ public sealed class HasherQualityTests
             Span<ulong> bytes = [lo, 0x1234, 0x5678];
             return HashMix.HashBytes(MemoryMarshal.AsBytes(bytes), s);
         }, rng);
+    }
+
+    [Test]
+    public void AesHash_UsesTheProcessSecretsAsRoundKeys()
+    {
+        // The round keys once came from field initializers that ran before the static constructor set
+        // the secrets, so they were zero in every process: AES rounds with public (zero) keys.
+        if (!System.Runtime.Intrinsics.X86.Aes.IsSupported)
+        {
+            Assert.Ignore("no AES-NI on this CPU: the portable mixer is used");
+        }
+        var (key0, key1) = HashMix.AesRoundKeys;
+        Assert.That(key0, Is.EqualTo(Vector128.Create(HashMix.Secret0 * 3, HashMix.Secret1 * 5).AsByte()));
+        Assert.That(key1, Is.EqualTo(Vector128.Create(HashMix.Secret2 * 7, HashMix.Secret0 * 11).AsByte()));
+        Assert.That(key0, Is.Not.EqualTo(Vector128<byte>.Zero));
+        Assert.That(key1, Is.Not.EqualTo(Vector128<byte>.Zero));
+        // And the hash is not what the same rounds give with zero keys.
+        var v = Vector128.Create(42UL, 7UL).AsByte();
+        for (int i = 0; i < 3; i++)
+        {
+            v = System.Runtime.Intrinsics.X86.Aes.Encrypt(v, Vector128<byte>.Zero);
+        }
+        Assert.That(HashMix.AesHash64(42, 7), Is.Not.EqualTo(v.AsUInt64().ToScalar()));
     }
 
     [Test]
