@@ -141,9 +141,16 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// </summary>
         private void LeaveGroup(ulong mask)
         {
-            nuint g = mask != 0 ? (nuint)(BitOperations.TrailingZeroCount(mask) >> 3) : (nuint)(_groupCount - 1);
+            if (mask == 0)
+            {
+                SavePosition(_bptr, _bucket); // after the group's last bucket
+                _i = Core.MapConstants.BucketCount;
+                return;
+            }
+            int j = BitOperations.TrailingZeroCount(mask);
+            nuint g = (nuint)(j >> 3);
             SavePosition(_groupBase + g * (nuint)Core.Bucket<TKey, TValue>.Size, _bucket - ((nuint)_groupCount - 1 - g));
-            _i = mask != 0 ? (byte)(BitOperations.TrailingZeroCount(mask) & 7) : (byte)Core.MapConstants.BucketCount;
+            _i = (byte)(j & 7);
         }
 
         /// <summary>

@@ -57,7 +57,6 @@ internal static class HashMix
     }
 
     /// <summary>Go's aeshash for 8 bytes: key and seed in one vector through three AES rounds with secret round keys.</summary>
-    /// <remarks>The round keys, for tests: <see cref="AesRoundKeys"/>.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong AesHash64(ulong k, ulong seed)
     {
@@ -67,9 +66,6 @@ internal static class HashMix
         v = AesNi.Encrypt(v, s_aesKey0);
         return v.AsUInt64().ToScalar();
     }
-
-    /// <summary>The two AES round keys <see cref="AesHash64"/> uses (for tests: they must be the secrets' and not zero).</summary>
-    internal static (Vector128<byte> Key0, Vector128<byte> Key1) AesRoundKeys => (s_aesKey0, s_aesKey1);
 
     /// <summary>Expands a map's 32-bit hash0 into the 64-bit seed handed to hashers.</summary>
     public static ulong ExpandSeed(uint hash0) => Mum(hash0 ^ Secret0, Secret2) ^ Secret1;
