@@ -238,8 +238,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             Sse.Prefetch0(Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask));
             byte* old = _h.OldBuckets;
-            if (old != null)
+            if (old != null && ((nuint)hash & OldBucketMask) >= _h.NEvacuate)
             {
+                // Below nevacuate the old bucket is evacuated and ReadBucket does not read it.
                 Sse.Prefetch0(Bucket<TKey, TValue>.At(old, (nuint)hash & OldBucketMask));
             }
         }
