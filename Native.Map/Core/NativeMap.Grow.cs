@@ -257,12 +257,21 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// JIT's inlining budget for that caller, and the write's own small helpers (bucket address,
     /// tophash match, key compare) were left as calls. Measured on the demo's remove at 10^7
     /// (a loop calling <c>Remove</c> through a wrapper): 102-114 -> 82-100 ns.
+    /// The touched old bucket is not read when it lies below nevacuate (evacuated, see
+    /// <see cref="ReadBucket"/>): 900,000 inserts into the doubling that starts at 6.8·10^6 long keys,
+    /// 7 alternating pairs, median 575 -> 529 ns per insert; 600,000 updates of present keys in that
+    /// growth 736 -> 673 ns.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void GrowWork(nuint bucket)
     {
         PrefetchEvacuation(_h.NEvacuate);
-        Evacuate(bucket & OldBucketMask);
+        nuint oldbucket = bucket & OldBucketMask;
+        if (oldbucket >= _h.NEvacuate)
+        {
+            // Below nevacuate it is evacuated: Evacuate would only read its first byte to learn so.
+            Evacuate(oldbucket);
+        }
         if (Growing)
         {
             Evacuate(_h.NEvacuate);
