@@ -21,8 +21,9 @@
 //   costs a handful of frees.
 //
 // Lookup (Access.cs)
-//   hash -> bucket; while growing, read the old bucket instead unless it is evacuated; compare the
-//   8 tophash bytes at once, then keys; follow overflow; stop at a bucket containing emptyRest.
+//   hash -> bucket; while growing, read the old bucket instead unless it is evacuated (known
+//   without reading it below nevacuate); compare the 8 tophash bytes at once, then keys; follow
+//   overflow; stop at a bucket containing emptyRest.
 //
 // Insert (Assign.cs)
 //   hash the key and prefetch its bucket; take the writer flag; do growth work for the bucket
@@ -80,6 +81,8 @@
 //     constant-size churn then never holds more than twice the settled table (Go: about 3x).
 //   - Large arrays are mapped from the OS (lazily zeroed pages; huge pages opt-in) and unmapped on a
 //     background thread.
+//   - While growing, lookups and a write's growth work treat old buckets below nevacuate as
+//     evacuated without reading them (Go reads each one's first byte); the answer is the same.
 using System.Runtime.CompilerServices;
 using Native.Map.Core;
 using Native.Map.Hashing;
