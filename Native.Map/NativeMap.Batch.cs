@@ -238,10 +238,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             Sse.Prefetch0(Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask));
             byte* old = _h.OldBuckets;
-            if (old != null && ((nuint)hash & OldBucketMask) >= _h.NEvacuate)
+            nuint oldbucket = (nuint)hash & OldBucketMask;
+            if (old != null && !BelowEvacuationMark(oldbucket))
             {
-                // Below nevacuate the old bucket is evacuated and ReadBucket does not read it.
-                Sse.Prefetch0(Bucket<TKey, TValue>.At(old, (nuint)hash & OldBucketMask));
+                // ReadBucket reads this old bucket (below the mark it does not).
+                Sse.Prefetch0(Bucket<TKey, TValue>.At(old, oldbucket));
             }
         }
         return hash;

@@ -81,8 +81,9 @@
 //     constant-size churn then never holds more than twice the settled table (Go: about 3x).
 //   - Large arrays are mapped from the OS (lazily zeroed pages; huge pages opt-in) and unmapped on a
 //     background thread.
-//   - While growing, lookups and a write's growth work treat old buckets below nevacuate as
-//     evacuated without reading them (Go reads each one's first byte); the answer is the same.
+//   - While growing, lookups, evacuation and enumerators treat old buckets below nevacuate as
+//     evacuated without reading them (UnevacuatedOldBucket; Go reads each one's first byte); the
+//     answer is the same.
 using System.Runtime.CompilerServices;
 using Native.Map.Core;
 using Native.Map.Hashing;

@@ -76,9 +76,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     // Started in the middle of a growth that is not done yet. If the bucket we are
                     // looking at has not been filled in yet (its old bucket is not evacuated), walk
                     // the old bucket and return only the entries that will move to this bucket.
-                    nuint oldbucket = bucket & OldBucketMask;
-                    b = Bucket<TKey, TValue>.At(_h.OldBuckets, oldbucket);
-                    if (!Bucket<TKey, TValue>.Evacuated(b))
+                    b = UnevacuatedOldBucket(_h.OldBuckets, bucket & OldBucketMask);
+                    if (b != null)
                     {
                         checkBucket = bucket;
                         PinCurrentArray(it._slot, it._token, _h.OldBuckets);
