@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using Native.Map.Core;
 
 namespace Native.Map;
 
@@ -17,58 +18,51 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <para>While an enumerator is live, the bucket arrays it may still read are kept (retired, not
     /// freed). Reaching the end or calling <see cref="Dispose"/> releases them; <c>foreach</c> does
     /// both. An enumerator abandoned half-way keeps at most its arrays until the map is disposed.</para>
-    /// <para>Copies of this struct share one registration: disposing one invalidates the others,
-    /// which then throw <see cref="InvalidOperationException"/>.</para>
+    /// <para>Copies of this struct share one registration and one position: disposing one
+    /// invalidates the others, and once one copy has advanced, a copy it left behind throws
+    /// <see cref="InvalidOperationException"/> instead of continuing.</para>
     /// </remarks>
     public struct Enumerator : IEnumerator<KeyValuePair<TKey, TValue>>
     {
-        internal const int StateNotStarted = 0;
-        internal const int StateRunning = 1;
-        internal const int StateFinished = 2;
-
         private readonly NativeMap<TKey, TValue, THasher> _map;
-        internal int _state;
-        internal int _slot;
-        internal uint _token;
-        internal byte* _buckets;
-        internal byte* _bptr;
-        internal nuint _startBucket;
-        internal nuint _bucket;
-        internal nuint _checkBucket;
-        internal byte _b;
-        internal byte _offset;
 
-        /// <summary>Rotated position to resume at in the current bucket; <see cref="ResumeFromMask"/> while <see cref="_groupMask"/> holds the walk's position.</summary>
-        internal byte _i;
-        internal bool _wrapped;
-        internal KeyValuePair<TKey, TValue> _current;
+        /// <summary>Where the walk stands (shared by copies of this enumerator); null before the start on an empty map, after the end and after <see cref="Dispose"/>.</summary>
+        private IteratorState? _state;
+
+        /// <summary>The registration this enumerator holds: <see cref="IteratorState.Token"/> while it is live.</summary>
+        private uint _token;
+
+        private byte _offset;
 
         /// <summary>
         /// Cells still to return from the current group of plain buckets, valid while the map's
         /// version equals <see cref="_version"/>: bit 8g + r stands for the cell at rotated position
         /// r (cell (r + offset) % 8) of bucket g of the group, which starts at <see cref="_groupBase"/>.
         /// </summary>
-        internal ulong _groupMask;
+        private ulong _groupMask;
 
-        /// <summary>The first bucket of the group <see cref="_groupMask"/> describes: consecutive array buckets, or one overflow bucket.</summary>
-        internal byte* _groupBase;
+        /// <summary>The first bucket of the group <see cref="_groupMask"/> describes.</summary>
+        private byte* _groupBase;
 
-        /// <summary>How many buckets the group has (1 to 8); the last is <see cref="_bptr"/>, and <see cref="_bucket"/> is the array index after it.</summary>
-        internal byte _groupCount;
-        internal int _version;
+        private int _version;
 
-        /// <summary>
-        /// Set with <see cref="_version"/> when the walk needs no old-bucket filtering (the map was not
-        /// in the middle of a growth of this enumerator's array): while the version is unchanged,
-        /// <see cref="MoveNext"/> may step to the next bucket itself.
-        /// </summary>
-        internal bool _plainWalk;
+        /// <summary>The <see cref="IteratorState.Stamp"/> of this copy's last step.</summary>
+        private uint _stamp;
+
         private bool _hasCurrent;
+        private KeyValuePair<TKey, TValue> _current;
 
         internal Enumerator(NativeMap<TKey, TValue, THasher> map)
         {
             _map = map;
-            map.IterInit(ref this);
+            IteratorState? state = map.IterInit();
+            _state = state;
+            if (state != null)
+            {
+                _token = state.Token;
+                _offset = state.Offset;
+                _stamp = state.Stamp;
+            }
         }
 
         /// <summary>The entry at the current position (default before the first <see cref="MoveNext"/> and after the last).</summary>
@@ -90,6 +84,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// <returns>False when every entry has been returned.</returns>
         /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
         /// <exception cref="InvalidOperationException">A write to the map is in progress, or this enumerator was disposed.</exception>
+        [SkipLocalsInit]
         public bool MoveNext()
         {
             ulong mask = _groupMask;
@@ -100,38 +95,97 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 TakeNext(mask);
                 return true;
             }
-            if (_plainWalk && _version == _map._version && NextPlainGroup())
+            // Everything else is a static call that takes the fields by value, so this struct is
+            // never passed by reference and the JIT can keep it in registers.
+            if (Advance(_map, _state, _token, _stamp, mask, _version, out Step step))
             {
-                return true;
-            }
-            if (_i == ResumeFromMask)
-            {
-                LeaveGroup(mask);
-            }
-            _groupMask = 0;
-            _plainWalk = false;
-            if (_state != StateRunning)
-            {
-                if (_map is null)
-                {
-                    return false;
-                }
-                if (_state == StateFinished)
-                {
-                    _map.CheckRead();
-                    _hasCurrent = false;
-                    _current = default;
-                    return false;
-                }
-            }
-            if (_map.IterNext(ref this))
-            {
+                _groupMask = step.Mask;
+                _groupBase = step.Base;
+                _version = step.Version;
+                _stamp = step.Stamp;
+                _current = step.Current;
                 _hasCurrent = true;
-                GC.KeepAlive(_map);
                 return true;
             }
-            Finish();
+            _state = null;
+            _groupMask = 0;
+            _hasCurrent = false;
+            _current = default;
             return false;
+        }
+
+        /// <summary>What <see cref="Advance"/> hands back to the struct: the entry to return and the group it came from.</summary>
+        internal struct Step
+        {
+            /// <summary>The entry to return.</summary>
+            public KeyValuePair<TKey, TValue> Current;
+
+            /// <summary>The group's cells after <see cref="Current"/>, or 0 (the next call takes the slow path).</summary>
+            public ulong Mask;
+
+            /// <summary>The group's first bucket.</summary>
+            public byte* Base;
+
+            /// <summary>The map version <see cref="Mask"/> is valid for.</summary>
+            public int Version;
+
+            /// <summary>The walk's <see cref="IteratorState.Stamp"/> after this step.</summary>
+            public uint Stamp;
+        }
+
+        /// <summary>
+        /// Everything <see cref="MoveNext"/> does besides the rest of a group: the next group of the
+        /// plain walk, the general walker (growth, evacuated buckets, misuse) and the end.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static bool Advance(NativeMap<TKey, TValue, THasher> map, IteratorState? s, uint token, uint stamp, ulong mask, int version, out Step step)
+        {
+            step = default;
+            if (s == null)
+            {
+                // Never started (empty map, default struct), finished, or disposed.
+                map?.CheckRead();
+                return false;
+            }
+            if (s.Token == token)
+            {
+                if (s.Stamp != stamp)
+                {
+                    // Another copy of this enumerator stepped the shared walk since this copy's
+                    // last step: this copy's mask belongs to a group the walk has left.
+                    ThrowHelper.ThrowEnumeratorCopyBehind();
+                }
+                step.Stamp = ++s.Stamp;
+            }
+            if (s.PlainWalk && version == map._version && s.Token == token)
+            {
+                if (NextPlainGroup(map, s, ref step))
+                {
+                    step.Version = version;
+                    return true;
+                }
+            }
+            else if (s.I == ResumeFromMask && s.Token == token)
+            {
+                LeaveGroup(s, mask);
+            }
+            s.PlainWalk = false;
+            if (map.IterNext(s, token, ref step))
+            {
+                GC.KeepAlive(map);
+                return true;
+            }
+            Release(map, s, token);
+            return false;
+        }
+
+        /// <summary>Releases the registration if this enumerator still holds it (it is shared by copies).</summary>
+        private static void Release(NativeMap<TKey, TValue, THasher> map, IteratorState s, uint token)
+        {
+            if (s.Token == token)
+            {
+                map.UnregisterIterator(s.Slot, token);
+            }
         }
 
         /// <summary>
@@ -139,18 +193,18 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// mask still holds, at that cell's rotated position (the cells before it were empty or
         /// returned when the mask was taken), or after the group's last bucket when the mask is spent.
         /// </summary>
-        private void LeaveGroup(ulong mask)
+        private static void LeaveGroup(IteratorState s, ulong mask)
         {
             if (mask == 0)
             {
-                SavePosition(_bptr, _bucket); // after the group's last bucket
-                _i = Core.MapConstants.BucketCount;
+                SavePosition(s, s.Bptr, s.Bucket); // after the group's last bucket
+                s.I = Core.MapConstants.BucketCount;
                 return;
             }
             int j = BitOperations.TrailingZeroCount(mask);
             nuint g = (nuint)(j >> 3);
-            SavePosition(_groupBase + g * (nuint)Core.Bucket<TKey, TValue>.Size, _bucket - ((nuint)_groupCount - 1 - g));
-            _i = (byte)(j & 7);
+            SavePosition(s, s.GroupBase + g * (nuint)Core.Bucket<TKey, TValue>.Size, s.Bucket - ((nuint)s.GroupCount - 1 - g));
+            s.I = (byte)(j & 7);
         }
 
         /// <summary>
@@ -168,16 +222,15 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// iteration harness with alternating processes: a mask per bucket 3.5-4.0 ns/entry
         /// (3.8-4.1x Dictionary), groups 2.8-3.1 (2.8-3.1x); at 10^6 3.95 -> 2.72. Gathering the
         /// eight tophash words and overflow pointers with AVX2 instead of the loop was slower
-        /// (3.2-3.6 ns/entry: gathers are microcoded). Never inlined: with profile-guided optimisation
-        /// the JIT inlined it into the demo's <c>foreach</c>, which then ran at 3.7-3.9 ns/entry
-        /// instead of 2.85-3.15 (its per-entry fast path is the same code either way).
+        /// (3.2-3.6 ns/entry: gathers are microcoded). Reached only through <see cref="Advance"/>,
+        /// which is never inlined: with profile-guided optimisation the JIT inlined the group step into
+        /// the demo's <c>foreach</c>, which then ran at 3.7-3.9 ns/entry instead of 2.85-3.15.
         /// </remarks>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private bool NextPlainGroup()
+        private static bool NextPlainGroup(NativeMap<TKey, TValue, THasher> map, IteratorState s, ref Step step)
         {
-            byte* b = _bptr;
-            nuint bucket = _bucket;
-            nuint end = (nuint)1 << _b;
+            byte* b = s.Bptr;
+            nuint bucket = s.Bucket;
+            nuint end = (nuint)1 << s.B;
             while (true)
             {
                 byte* ovf = Core.Bucket<TKey, TValue>.Overflow(b);
@@ -186,12 +239,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     b = ovf;
                     if (Core.Bucket<TKey, TValue>.Evacuated(b))
                     {
-                        return SavePosition(b, bucket);
+                        return SavePosition(s, b, bucket);
                     }
-                    ulong live = Rotate(Core.Bucket<TKey, TValue>.MatchLive(b), _offset);
+                    ulong live = Rotate(Core.Bucket<TKey, TValue>.MatchLive(b), s.Offset);
                     if (live != 0)
                     {
-                        EnterGroup(b, 1, bucket, live);
+                        EnterGroup(s, b, 1, bucket, live, ref step);
                         return true;
                     }
                     continue;
@@ -199,18 +252,18 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 if (bucket == end)
                 {
                     bucket = 0;
-                    _wrapped = true;
+                    s.Wrapped = true;
                 }
-                if (bucket == _startBucket && _wrapped)
+                if (bucket == s.StartBucket && s.Wrapped)
                 {
                     // End of the array: the general walker finishes (and releases the registration).
-                    return SavePosition(null, bucket);
+                    return SavePosition(s, null, bucket);
                 }
-                nuint count = Math.Min((nuint)8, (_wrapped ? _startBucket : end) - bucket);
-                byte* first = Core.Bucket<TKey, TValue>.At(_buckets, bucket);
+                nuint count = Math.Min((nuint)8, (s.Wrapped ? s.StartBucket : end) - bucket);
+                byte* first = Core.Bucket<TKey, TValue>.At(s.Buckets, bucket);
                 // Only an array the map has since grown out of can hold evacuated buckets (no write
                 // has happened since the last group, or the version check would have stopped us).
-                bool mayBeEvacuated = _buckets != _map._h.Buckets;
+                bool mayBeEvacuated = s.Buckets != map._h.Buckets;
                 ulong mask = 0;
                 nuint g = 0;
                 while (g < count)
@@ -231,34 +284,33 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                         break; // its chain comes before the next array bucket
                     }
                 }
-                mask = RotateEach(mask, _offset);
+                mask = RotateEach(mask, s.Offset);
                 if (g == 0)
                 {
                     // An evacuated bucket: the general walker takes it from the top.
-                    return SavePosition(first, bucket + 1);
+                    return SavePosition(s, first, bucket + 1);
                 }
                 bucket += g;
                 b = first + (g - 1) * (nuint)Core.Bucket<TKey, TValue>.Size;
                 if (mask != 0)
                 {
-                    EnterGroup(first, (byte)g, bucket, mask);
+                    EnterGroup(s, first, (byte)g, bucket, mask, ref step);
                     return true;
                 }
             }
         }
 
         /// <summary>Leaves the group walk at the top of bucket <paramref name="b"/> (null: at array index <paramref name="next"/>), <paramref name="next"/> being the array index after it (wrapped here if it is the end).</summary>
-        private bool SavePosition(byte* b, nuint next)
+        private static bool SavePosition(IteratorState s, byte* b, nuint next)
         {
-            if (next == (nuint)1 << _b)
+            if (next == (nuint)1 << s.B)
             {
                 next = 0;
-                _wrapped = true;
+                s.Wrapped = true;
             }
-            _bucket = next;
-            _bptr = b;
-            _i = 0;
-            _groupMask = 0;
+            s.Bucket = next;
+            s.Bptr = b;
+            s.I = 0;
             return false;
         }
 
@@ -272,7 +324,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         private const int OverflowPrefetchDistance = 16;
 
         /// <summary>
-        /// Marks <see cref="_i"/> while the walk's position is held by <see cref="_groupMask"/>: the
+        /// Marks <see cref="IteratorState.I"/> while the walk's position is held by <see cref="_groupMask"/>: the
         /// position to resume at is worked out from the mask when the fast path is left, not stored
         /// for every entry.
         /// </summary>
@@ -281,31 +333,34 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// <summary>
         /// Enters plain bucket <paramref name="b"/> from the general walker at rotated position
         /// <paramref name="from"/> (the walk resumes at array index <paramref name="next"/> after it)
-        /// and returns its first live cell from there. <paramref name="live"/>: the bucket's live
-        /// cells (bit c for cell c). False when none is left.
+        /// and returns its first live cell from there in <paramref name="step"/>.
+        /// <paramref name="live"/>: the bucket's live cells (bit c for cell c). False when none is left.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal bool TryEnterBucket(byte* b, nuint next, uint live, nuint from)
+        internal static bool TryEnterBucket(IteratorState s, byte* b, nuint next, uint live, nuint from, ref Step step)
         {
-            ulong cells = Rotate(live, _offset) & (0xFFUL << (int)from) & 0xFF;
+            ulong cells = Rotate(live, s.Offset) & (0xFFUL << (int)from) & 0xFF;
             if (cells == 0)
             {
                 return false;
             }
-            EnterGroup(b, 1, next, cells);
+            EnterGroup(s, b, 1, next, cells, ref step);
             return true;
         }
 
-        /// <summary>Starts the group of <paramref name="count"/> buckets at <paramref name="first"/> (cells <paramref name="cells"/>, not empty; array index <paramref name="next"/> after it) and returns its first cell.</summary>
+        /// <summary>Starts the group of <paramref name="count"/> buckets at <paramref name="first"/> (cells <paramref name="cells"/>, not empty; array index <paramref name="next"/> after it) and returns its first cell in <paramref name="step"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void EnterGroup(byte* first, byte count, nuint next, ulong cells)
+        private static void EnterGroup(IteratorState s, byte* first, byte count, nuint next, ulong cells, ref Step step)
         {
-            _groupBase = first;
-            _groupCount = count;
-            _bptr = first + (nuint)(count - 1) * (nuint)Core.Bucket<TKey, TValue>.Size;
-            _bucket = next;
-            _i = ResumeFromMask;
-            TakeNext(cells);
+            s.GroupBase = first;
+            s.GroupCount = count;
+            s.Bptr = first + (nuint)(count - 1) * (nuint)Core.Bucket<TKey, TValue>.Size;
+            s.Bucket = next;
+            s.I = ResumeFromMask;
+            uint j = (uint)BitOperations.TrailingZeroCount(cells);
+            step.Mask = cells & (cells - 1);
+            step.Base = first;
+            step.Current = Entry(first, j, s.Offset);
         }
 
         /// <summary>Returns the first cell of <paramref name="cells"/> (not empty) in the current group and keeps the rest for the fast path.</summary>
@@ -314,9 +369,16 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             uint j = (uint)BitOperations.TrailingZeroCount(cells);
             _groupMask = cells & (cells - 1);
-            byte* b = _groupBase + (nuint)(j >> 3) * (nuint)Core.Bucket<TKey, TValue>.Size;
-            nuint slot = (nuint)((j + _offset) & (Core.MapConstants.BucketCount - 1));
-            _current = new KeyValuePair<TKey, TValue>(*Core.Bucket<TKey, TValue>.Key(b, slot), *Core.Bucket<TKey, TValue>.Value(b, slot));
+            _current = Entry(_groupBase, j, _offset);
+        }
+
+        /// <summary>The entry at bit <paramref name="j"/> of a group mask of the group starting at <paramref name="groupBase"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static KeyValuePair<TKey, TValue> Entry(byte* groupBase, uint j, byte offset)
+        {
+            byte* b = groupBase + (nuint)(j >> 3) * (nuint)Core.Bucket<TKey, TValue>.Size;
+            nuint slot = (nuint)((j + offset) & (Core.MapConstants.BucketCount - 1));
+            return new KeyValuePair<TKey, TValue>(*Core.Bucket<TKey, TValue>.Key(b, slot), *Core.Bucket<TKey, TValue>.Value(b, slot));
         }
 
         /// <summary><see cref="Rotate"/> applied to each of the eight bytes of <paramref name="masks"/> (eight buckets' live cells).</summary>
@@ -342,26 +404,22 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 return;
             }
-            Finish();
-            _map.IterInit(ref this);
+            Dispose();
+            this = new Enumerator(_map);
         }
 
         /// <summary>Ends the enumeration and releases the bucket arrays it pinned. Idempotent.</summary>
-        public void Dispose() => Finish();
-
-        private void Finish()
+        public void Dispose()
         {
-            if (_state == StateRunning)
+            IteratorState? s = _state;
+            if (s != null)
             {
-                _map.UnregisterIterator(_slot, _token);
+                Release(_map, s, _token);
             }
-            _state = StateFinished;
+            _state = null;
             _groupMask = 0;
-            _plainWalk = false;
             _hasCurrent = false;
             _current = default;
-            _bptr = null;
-            _buckets = null;
         }
     }
 }

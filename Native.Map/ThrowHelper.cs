@@ -48,6 +48,9 @@ internal static class ThrowHelper
     public static void ThrowEnumeratorInvalid() => throw new InvalidOperationException("This enumerator (or a copy of it) has been disposed, or its map was cleared of enumerators by Dispose.");
 
     [DoesNotReturn]
+    public static void ThrowEnumeratorCopyBehind() => throw new InvalidOperationException("Another copy of this enumerator has moved on: copies of the struct enumerator share one position, so only the copy advanced last can continue.");
+
+    [DoesNotReturn]
     public static void ThrowEnumeratorNotStarted() => throw new InvalidOperationException("Enumeration has either not started or has already finished.");
 
     [DoesNotReturn]

@@ -20,6 +20,9 @@ internal sealed unsafe class IteratorRegistry
 
         /// <summary>The array holding the enumerator's current bucket, when that is another array.</summary>
         public byte* Current;
+
+        /// <summary>The walk state of the slot's enumeration, kept when the slot is freed for its next owner.</summary>
+        public IteratorState? State;
     }
 
     internal struct Retired
@@ -81,7 +84,8 @@ internal sealed unsafe class IteratorRegistry
         RetiredTables[RetiredCount++] = r;
     }
 
-    public int AllocateSlot(byte* snapshot, out uint token)
+    /// <summary>Takes a free slot pinning <paramref name="snapshot"/>; returns its state, with <see cref="IteratorState.Slot"/> and <see cref="IteratorState.Token"/> set.</summary>
+    public IteratorState AllocateSlot(byte* snapshot)
     {
         int index = Array.FindIndex(Slots, s => s.Token == 0);
         if (index < 0)
@@ -89,9 +93,37 @@ internal sealed unsafe class IteratorRegistry
             index = Slots.Length;
             Array.Resize(ref Slots, Slots.Length * 2);
         }
-        token = NextToken();
-        Slots[index] = new Slot { Token = token, Snapshot = snapshot };
+        uint token = NextToken();
+        IteratorState state = Slots[index].State ?? new IteratorState();
+        state.Slot = index;
+        state.Token = token;
+        Slots[index] = new Slot { Token = token, Snapshot = snapshot, State = state };
         Active++;
-        return index;
+        return state;
+    }
+
+    /// <summary>Frees slot <paramref name="index"/>, keeping its state object for the next owner.</summary>
+    public void FreeSlot(int index)
+    {
+        IteratorState? state = Slots[index].State;
+        if (state != null)
+        {
+            state.Token = 0;
+        }
+        Slots[index] = new Slot { State = state };
+        Active--;
+    }
+
+    /// <summary>Frees every slot (the map is disposed): their enumerators then throw.</summary>
+    public void FreeAll()
+    {
+        for (int i = 0; i < Slots.Length; i++)
+        {
+            if (Slots[i].Token != 0)
+            {
+                FreeSlot(i);
+            }
+        }
+        Active = 0;
     }
 }

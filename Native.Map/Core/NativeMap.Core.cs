@@ -58,6 +58,11 @@
 //   iterator can still read is retired instead of freed, and freed when the last iterator moves off
 //   it, finishes or is disposed. A stale copy of an indirect key pointer is scrubbed when the key is
 //   deleted, so an iterator never follows a freed pointer.
+//   The public struct enumerator holds only what its per-entry fast path reads (the cells left in
+//   the current group of up to eight buckets, as one mask, and the version they are valid for);
+//   the walk position lives in an IteratorState kept in the registry slot and reused, and the
+//   struct calls out only to static methods that take its fields by value, so the JIT keeps it
+//   in registers. Copies share that position: one left behind by another throws.
 //
 // Thread safety
 //   Single writer. The writer flag is taken with a compare-and-swap: a second writer gets

@@ -17,33 +17,33 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// 10.6 instead of 6 ns per entry over 10^7 entries).
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void IterInit(ref Enumerator it)
+    private IteratorState? IterInit()
     {
         CheckRead();
         if (_h.Count == 0)
         {
-            it._state = Enumerator.StateFinished;
-            return;
+            return null;
         }
-        it._b = _h.B;
-        it._buckets = _h.Buckets;
+        IteratorState s = RegisterIterator(_h.Buckets);
+        s.B = _h.B;
+        s.Buckets = _h.Buckets;
         ulong r = (ulong)Random.Shared.NextInt64();
-        it._startBucket = (nuint)r & BucketMask(_h.B);
-        it._offset = (byte)((r >> _h.B) & (BucketCount - 1));
-        it._bucket = it._startBucket;
-        it._bptr = null;
-        it._i = 0;
-        it._wrapped = false;
-        it._checkBucket = NoCheck;
-        it._slot = RegisterIterator(_h.Buckets, out it._token);
-        it._state = Enumerator.StateRunning;
+        s.StartBucket = (nuint)r & BucketMask(_h.B);
+        s.Offset = (byte)((r >> _h.B) & (BucketCount - 1));
+        s.Bucket = s.StartBucket;
+        s.Bptr = null;
+        s.I = 0;
+        s.Wrapped = false;
+        s.PlainWalk = false;
+        s.CheckBucket = NoCheck;
+        return s;
     }
 
     /// <summary>
     /// Advances an enumeration; false at the end. Go: mapiternext, with the NaN cases removed (keys
     /// are reflexive here) and pins taken on any array the enumerator steps into.
     /// </summary>
-    private bool IterNext(ref Enumerator it)
+    private bool IterNext(IteratorState it, uint token, ref Enumerator.Step step)
     {
         byte f = _h.Flags;
         if ((f & (HashWriting | Disposed)) != 0)
@@ -54,24 +54,24 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             }
             ThrowHelper.ThrowConcurrentIterationWrite();
         }
-        if (!IsIteratorValid(it._slot, it._token))
+        if (it.Token != token)
         {
             ThrowHelper.ThrowEnumeratorInvalid();
         }
 
-        nuint bucket = it._bucket;
-        byte* b = it._bptr;
-        nuint i = it._i;
-        nuint checkBucket = it._checkBucket;
+        nuint bucket = it.Bucket;
+        byte* b = it.Bptr;
+        nuint i = it.I;
+        nuint checkBucket = it.CheckBucket;
         while (true)
         {
             if (b == null)
             {
-                if (bucket == it._startBucket && it._wrapped)
+                if (bucket == it.StartBucket && it.Wrapped)
                 {
                     return false; // end of iteration
                 }
-                if (Growing && it._b == _h.B)
+                if (Growing && it.B == _h.B)
                 {
                     // Started in the middle of a growth that is not done yet. If the bucket we are
                     // looking at has not been filled in yet (its old bucket is not evacuated), walk
@@ -80,24 +80,24 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     if (b != null)
                     {
                         checkBucket = bucket;
-                        PinCurrentArray(it._slot, it._token, _h.OldBuckets);
+                        PinCurrentArray(it.Slot, token, _h.OldBuckets);
                     }
                     else
                     {
-                        b = Bucket<TKey, TValue>.At(it._buckets, bucket);
+                        b = Bucket<TKey, TValue>.At(it.Buckets, bucket);
                         checkBucket = NoCheck;
                     }
                 }
                 else
                 {
-                    b = Bucket<TKey, TValue>.At(it._buckets, bucket);
+                    b = Bucket<TKey, TValue>.At(it.Buckets, bucket);
                     checkBucket = NoCheck;
                 }
                 bucket++;
-                if (bucket == BucketShift(it._b))
+                if (bucket == BucketShift(it.B))
                 {
                     bucket = 0;
-                    it._wrapped = true;
+                    it.Wrapped = true;
                 }
                 i = 0;
             }
@@ -106,18 +106,18 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 // A plain bucket: every live cell is golden data. Take the live cells in the
                 // iteration's rotated order from one mask, and leave the rest of the mask to
                 // Enumerator.MoveNext's fast path.
-                if (it.TryEnterBucket(b, bucket, Bucket<TKey, TValue>.MatchLive(b), i))
+                if (Enumerator.TryEnterBucket(it, b, bucket, Bucket<TKey, TValue>.MatchLive(b), i, ref step))
                 {
-                    it._version = _version;
-                    it._plainWalk = !(Growing && it._b == _h.B);
-                    it._checkBucket = checkBucket;
+                    step.Version = _version;
+                    it.PlainWalk = !(Growing && it.B == _h.B);
+                    it.CheckBucket = checkBucket;
                     return true;
                 }
                 i = BucketCount;
             }
             for (; i < BucketCount; i++)
             {
-                nuint offi = (i + it._offset) & (BucketCount - 1);
+                nuint offi = (i + it.Offset) & (BucketCount - 1);
                 byte top = b[offi];
                 if (top <= EmptyOne || top == EvacuatedEmpty)
                 {
@@ -133,7 +133,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     // Walking an old bucket during a doubling: skip entries bound for the other
                     // half; they are returned when the iteration reaches that bucket.
                     ulong hash = THasher.Hash(in *k, _seed);
-                    if (((nuint)hash & BucketMask(it._b)) != checkBucket)
+                    if (((nuint)hash & BucketMask(it.B)) != checkBucket)
                     {
                         continue;
                     }
@@ -141,7 +141,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 if (top != EvacuatedX && top != EvacuatedY)
                 {
                     // The golden data: return it.
-                    it._current = new KeyValuePair<TKey, TValue>(*k, *Bucket<TKey, TValue>.Value(b, offi));
+                    step.Current = new KeyValuePair<TKey, TValue>(*k, *Bucket<TKey, TValue>.Value(b, offi));
                 }
                 else
                 {
@@ -153,12 +153,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     {
                         continue; // deleted
                     }
-                    it._current = new KeyValuePair<TKey, TValue>(*rk, *rv);
+                    step.Current = new KeyValuePair<TKey, TValue>(*rk, *rv);
                 }
-                it._bucket = bucket;
-                it._bptr = b;
-                it._i = (byte)(i + 1);
-                it._checkBucket = checkBucket;
+                it.Bucket = bucket;
+                it.Bptr = b;
+                it.I = (byte)(i + 1);
+                it.CheckBucket = checkBucket;
                 return true;
             }
             b = Bucket<TKey, TValue>.Overflow(b);

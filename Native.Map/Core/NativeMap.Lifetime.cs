@@ -123,12 +123,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
     }
 
-    internal int RegisterIterator(byte* snapshot, out uint token)
+    internal IteratorState RegisterIterator(byte* snapshot)
     {
         IteratorRegistry reg = Registry;
         lock (reg)
         {
-            return reg.AllocateSlot(snapshot, out token);
+            return reg.AllocateSlot(snapshot);
         }
     }
 
@@ -143,8 +143,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             if ((uint)slot < (uint)reg.Slots.Length && reg.Slots[slot].Token == token)
             {
-                reg.Slots[slot] = default;
-                reg.Active--;
+                reg.FreeSlot(slot);
                 _version++;
                 if ((_h.Flags & Disposed) == 0)
                 {
@@ -368,8 +367,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             lock (reg)
             {
-                Array.Clear(reg.Slots);
-                reg.Active = 0;
+                reg.FreeAll();
                 FreeUnpinnedRetired(reg);
             }
         }

@@ -287,4 +287,129 @@ public sealed class IterationReliabilityTests : LeakCheckedTest
         }
         alloc.AssertClean();
     }
+
+    /// <summary>
+    /// Copies of the struct enumerator share one position: the copy advanced last continues, a copy
+    /// it left behind throws instead of returning entries of a group the walk has left, both while
+    /// the map is unchanged and after a write, and the registration is released once.
+    /// </summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void EnumeratorCopy_LeftBehindByAnother_ThrowsInvalidOperation(bool writeBetween)
+    {
+        var alloc = new TrackingAllocator();
+        using (var map = new NativeMap<long, long>(0, alloc))
+        {
+            for (long i = 0; i < 5_000; i++)
+            {
+                map[i] = i;
+            }
+            NativeMap<long, long>.Enumerator a = map.GetEnumerator();
+            Assert.That(a.MoveNext(), Is.True);
+            NativeMap<long, long>.Enumerator b = a;
+            var seen = new HashSet<long> { a.Current.Key };
+            // b walks on past the end of a's group, so the shared position leaves it.
+            for (int i = 0; i < 200; i++)
+            {
+                Assert.That(b.MoveNext(), Is.True);
+                Assert.That(seen.Add(b.Current.Key), Is.True, $"{b.Current.Key} returned twice");
+            }
+            if (writeBetween)
+            {
+                map[-1] = -1;
+            }
+            Assert.Throws<InvalidOperationException>(() => { while (a.MoveNext()) { } }, "the copy left behind");
+            // b, the copy advanced last, finishes the walk: every entry exactly once.
+            while (b.MoveNext())
+            {
+                if (b.Current.Key != -1)
+                {
+                    Assert.That(seen.Add(b.Current.Key), Is.True, $"{b.Current.Key} returned twice");
+                }
+            }
+            Assert.That(seen, Has.Count.EqualTo(5_000));
+            Assert.That(map.GetDebugState().LiveIterators, Is.Zero, "the end released the registration");
+            a.Dispose();
+            b.Dispose();
+            map.CheckInvariants();
+        }
+        alloc.AssertClean();
+    }
+
+    /// <summary>An enumerator handed on by value and run to the end by its receiver leaves the original only to dispose.</summary>
+    [Test]
+    public void EnumeratorCopy_RunByItsReceiver_ReturnsEverything_AndOriginalDisposes()
+    {
+        var alloc = new TrackingAllocator();
+        using (var map = new NativeMap<long, long>(0, alloc))
+        {
+            for (long i = 0; i < 3_000; i++)
+            {
+                map[i] = i * 7;
+            }
+            using NativeMap<long, long>.Enumerator e = map.GetEnumerator();
+            static long Drain(NativeMap<long, long>.Enumerator it)
+            {
+                long n = 0;
+                while (it.MoveNext())
+                {
+                    Assert.That(it.Current.Value, Is.EqualTo(it.Current.Key * 7));
+                    n++;
+                }
+                return n;
+            }
+            Assert.That(Drain(e), Is.EqualTo(3_000));
+        }
+        alloc.AssertClean();
+    }
+
+    /// <summary>
+    /// The walk state lives in the map's enumerator registry and is reused: once a map has been
+    /// enumerated, further enumerations (one at a time, or two at once after two at once) allocate
+    /// no managed memory.
+    /// </summary>
+    [Test]
+    public void Enumerating_AgainAndAgain_AllocatesNothing()
+    {
+        using var map = new NativeMap<long, long>();
+        for (long i = 0; i < 1_000; i++)
+        {
+            map[i] = i;
+        }
+        long Sum()
+        {
+            long s = 0;
+            foreach (KeyValuePair<long, long> kv in map)
+            {
+                s += kv.Key ^ kv.Value;
+            }
+            return s;
+        }
+        long Nested()
+        {
+            long s = 0;
+            foreach (KeyValuePair<long, long> kv in map)
+            {
+                foreach (KeyValuePair<long, long> inner in map)
+                {
+                    s += inner.Value;
+                    break;
+                }
+                s += kv.Value;
+            }
+            return s;
+        }
+        long expected = Sum();
+        Nested();
+        int wrong = 0;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 50; i++)
+        {
+            wrong += Sum() == expected ? 0 : 1;
+            Nested();
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(wrong, Is.Zero, "enumerations with a wrong sum");
+        Assert.That(allocated, Is.Zero, "bytes allocated by 50,100 enumerations");
+    }
 }
