@@ -54,7 +54,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             }
             ThrowHelper.ThrowConcurrentIterationWrite();
         }
-        if (it.Token != token)
+        if (Volatile.Read(ref it.Token) != token)
         {
             ThrowHelper.ThrowEnumeratorInvalid();
         }

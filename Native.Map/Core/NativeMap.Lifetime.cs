@@ -153,12 +153,6 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
     }
 
-    internal bool IsIteratorValid(int slot, uint token)
-    {
-        IteratorRegistry? reg = _iterators;
-        return reg != null && (uint)slot < (uint)reg.Slots.Length && Volatile.Read(ref reg.Slots[slot].Token) == token;
-    }
-
     /// <summary>Records that enumerator <paramref name="slot"/> now walks a chain of <paramref name="array"/>, releasing its previous extra pin.</summary>
     private void PinCurrentArray(int slot, uint token, byte* array)
     {
