@@ -29,8 +29,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// <summary>Where the walk stands (shared by copies of this enumerator); null before the start on an empty map, after the end and after <see cref="Dispose"/>.</summary>
         private IteratorState? _state;
 
-        /// <summary>The registration this enumerator holds: <see cref="IteratorState.Token"/> while it is live.</summary>
-        private uint _token;
+        /// <summary>
+        /// The registration this enumerator holds (high half: <see cref="IteratorState.Token"/> while
+        /// it is live) and the <see cref="IteratorState.Stamp"/> of this copy's last step (low half),
+        /// one field so that one register carries both through a <c>foreach</c>.
+        /// </summary>
+        private ulong _ticket;
 
         private byte _offset;
 
@@ -46,9 +50,6 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
         private int _version;
 
-        /// <summary>The <see cref="IteratorState.Stamp"/> of this copy's last step.</summary>
-        private uint _stamp;
-
         private bool _hasCurrent;
         private KeyValuePair<TKey, TValue> _current;
 
@@ -59,9 +60,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             _state = state;
             if (state != null)
             {
-                _token = state.Token;
+                _ticket = Ticket(state.Token, state.Stamp);
                 _offset = state.Offset;
-                _stamp = state.Stamp;
             }
         }
 
@@ -97,12 +97,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             }
             // Everything else is a static call that takes the fields by value, so this struct is
             // never passed by reference and the JIT can keep it in registers.
-            if (Advance(_map, _state, _token, _stamp, mask, _version, out Step step))
+            if (Advance(_map, _state, _ticket, mask, _version, out Step step))
             {
                 _groupMask = step.Mask;
                 _groupBase = step.Base;
                 _version = step.Version;
-                _stamp = step.Stamp;
+                _ticket = step.Ticket;
                 _current = step.Current;
                 _hasCurrent = true;
                 return true;
@@ -129,8 +129,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             /// <summary>The map version <see cref="Mask"/> is valid for.</summary>
             public int Version;
 
-            /// <summary>The walk's <see cref="IteratorState.Stamp"/> after this step.</summary>
-            public uint Stamp;
+            /// <summary>The enumerator's ticket after this step (see <see cref="_ticket"/>).</summary>
+            public ulong Ticket;
         }
 
         /// <summary>
@@ -138,9 +138,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// plain walk, the general walker (growth, evacuated buckets, misuse) and the end.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private static bool Advance(NativeMap<TKey, TValue, THasher> map, IteratorState? s, uint token, uint stamp, ulong mask, int version, out Step step)
+        private static bool Advance(NativeMap<TKey, TValue, THasher> map, IteratorState? s, ulong ticket, ulong mask, int version, out Step step)
         {
             step = default;
+            uint token = (uint)(ticket >> 32);
             if (s == null)
             {
                 // Never started (empty map, default struct), finished, or disposed.
@@ -149,13 +150,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             }
             if (s.Token == token)
             {
-                if (s.Stamp != stamp)
+                if (s.Stamp != (uint)ticket)
                 {
                     // Another copy of this enumerator stepped the shared walk since this copy's
                     // last step: this copy's mask belongs to a group the walk has left.
                     ThrowHelper.ThrowEnumeratorCopyBehind();
                 }
-                step.Stamp = ++s.Stamp;
+                step.Ticket = Ticket(token, ++s.Stamp);
             }
             if (s.PlainWalk && version == map._version && s.Token == token)
             {
@@ -178,6 +179,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             Release(map, s, token);
             return false;
         }
+
+        private static ulong Ticket(uint token, uint stamp) => ((ulong)token << 32) | stamp;
 
         /// <summary>Releases the registration if this enumerator still holds it (it is shared by copies).</summary>
         private static void Release(NativeMap<TKey, TValue, THasher> map, IteratorState s, uint token)
@@ -414,7 +417,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             IteratorState? s = _state;
             if (s != null)
             {
-                Release(_map, s, _token);
+                Release(_map, s, (uint)(_ticket >> 32));
             }
             _state = null;
             _groupMask = 0;
