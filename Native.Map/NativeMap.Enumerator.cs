@@ -148,6 +148,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 map?.CheckRead();
                 return false;
             }
+            // A registration released since (this enumerator or a copy disposed, the map disposed)
+            // may already belong to another enumeration: then nothing here touches the state, and
+            // IterNext throws.
             if (s.Token == token)
             {
                 if (s.Stamp != (uint)ticket)
@@ -157,20 +160,20 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     ThrowHelper.ThrowEnumeratorCopyBehind();
                 }
                 step.Ticket = Ticket(token, ++s.Stamp);
-            }
-            if (s.PlainWalk && version == map._version && s.Token == token)
-            {
-                if (NextPlainGroup(map, s, ref step))
+                if (s.PlainWalk && version == map._version)
                 {
-                    step.Version = version;
-                    return true;
+                    if (NextPlainGroup(map, s, ref step))
+                    {
+                        step.Version = version;
+                        return true;
+                    }
                 }
+                else if (s.I == ResumeFromMask)
+                {
+                    LeaveGroup(s, mask);
+                }
+                s.PlainWalk = false;
             }
-            else if (s.I == ResumeFromMask && s.Token == token)
-            {
-                LeaveGroup(s, mask);
-            }
-            s.PlainWalk = false;
             if (map.IterNext(s, token, ref step))
             {
                 GC.KeepAlive(map);

@@ -412,4 +412,43 @@ public sealed class IterationReliabilityTests : LeakCheckedTest
         Assert.That(wrong, Is.Zero, "enumerations with a wrong sum");
         Assert.That(allocated, Is.Zero, "bytes allocated by 50,100 enumerations");
     }
+
+    /// <summary>
+    /// A disposed enumerator's slot and walk state go to the next enumeration; a stale copy of the
+    /// disposed one then throws and leaves the new enumeration's walk alone.
+    /// </summary>
+    [Test]
+    public void StaleCopy_OfADisposedEnumerator_DoesNotDisturbTheSlotsNextOwner()
+    {
+        var alloc = new TrackingAllocator();
+        using (var map = new NativeMap<long, long>(0, alloc))
+        {
+            for (long i = 0; i < 4_000; i++)
+            {
+                map[i] = i;
+            }
+            NativeMap<long, long>.Enumerator a = map.GetEnumerator();
+            Assert.That(a.MoveNext(), Is.True);
+            NativeMap<long, long>.Enumerator stale = a;
+            a.Dispose();
+            using NativeMap<long, long>.Enumerator b = map.GetEnumerator();
+            var seen = new HashSet<long>();
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.That(b.MoveNext(), Is.True);
+                Assert.That(seen.Add(b.Current.Key), Is.True);
+            }
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.Throws<InvalidOperationException>(() => stale.MoveNext(), "a copy of a disposed enumerator");
+            }
+            while (b.MoveNext())
+            {
+                Assert.That(seen.Add(b.Current.Key), Is.True, $"{b.Current.Key} returned twice");
+            }
+            Assert.That(seen, Has.Count.EqualTo(4_000));
+            map.CheckInvariants();
+        }
+        alloc.AssertClean();
+    }
 }
