@@ -186,6 +186,14 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         private static ulong Ticket(uint token, uint stamp) => ((ulong)token << 32) | stamp;
 
         /// <summary>Releases the registration if this enumerator still holds it (it is shared by copies).</summary>
+        /// <remarks>
+        /// Never inlined: it is the body of the <c>finally</c> that <c>foreach</c> wraps around the
+        /// loop, and the JIT copies a small <c>finally</c> onto the loop's exit and drops the
+        /// exception region. With profile-guided optimisation it inlined the registry's lock into
+        /// <see cref="Dispose"/>; the region then stayed, and locals living across it (a caller's
+        /// running sum, an outer loop's counter) were kept on the stack.
+        /// </remarks>
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void Release(NativeMap<TKey, TValue, THasher> map, IteratorState s, uint token)
         {
             if (s.Token == token)
