@@ -83,7 +83,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// <summary>Advances to the next entry.</summary>
         /// <returns>False when every entry has been returned.</returns>
         /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
-        /// <exception cref="InvalidOperationException">A write to the map is in progress, or this enumerator was disposed.</exception>
+        /// <exception cref="InvalidOperationException">A write to the map is in progress, this enumerator (or a copy) was disposed, or another copy of it has moved on.</exception>
         [SkipLocalsInit]
         public bool MoveNext()
         {
