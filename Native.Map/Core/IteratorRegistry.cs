@@ -3,28 +3,16 @@ namespace Native.Map.Core;
 /// <summary>
 /// The enumerators of one map and the bucket arrays they may still read (Go leaves this to its
 /// garbage collector). An enumerator owns a slot, named by (index, token) so that a disposed or
-/// copied struct enumerator can never release someone else's slot. A slot pins two arrays: the one
-/// the enumeration started on (Go: hiter.buckets) and the one its current bucket pointer is in.
+/// copied struct enumerator can never release someone else's slot. A slot holds the enumeration's
+/// <see cref="IteratorState"/>, which pins two arrays: the one the enumeration started on
+/// (<see cref="IteratorState.Buckets"/>, Go: hiter.buckets) and the one its current bucket pointer
+/// is in (<see cref="IteratorState.CurrentPin"/>). The state stays in its slot when the slot is
+/// freed (token 0) and serves the slot's next enumeration.
 /// A table released while pinned is retired, and freed when the last pin on it goes away.
 /// All members are called under a lock on the registry.
 /// </summary>
 internal sealed unsafe class IteratorRegistry
 {
-    internal struct Slot
-    {
-        /// <summary>0 when the slot is free.</summary>
-        public uint Token;
-
-        /// <summary>The array the enumeration started on.</summary>
-        public byte* Snapshot;
-
-        /// <summary>The array holding the enumerator's current bucket, when that is another array.</summary>
-        public byte* Current;
-
-        /// <summary>The walk state of the slot's enumeration, kept when the slot is freed for its next owner.</summary>
-        public IteratorState? State;
-    }
-
     internal struct Retired
     {
         /// <summary>The array whose pins keep this entry alive.</summary>
@@ -40,7 +28,8 @@ internal sealed unsafe class IteratorRegistry
         public OverflowChunk* Chunks;
     }
 
-    public Slot[] Slots = new Slot[4];
+    /// <summary>Each slot's state; a slot is free while it is null or its <see cref="IteratorState.Token"/> is 0.</summary>
+    public IteratorState?[] Slots = new IteratorState?[4];
 
     /// <summary>Slots in use.</summary>
     public int Active;
@@ -64,10 +53,11 @@ internal sealed unsafe class IteratorRegistry
     /// <summary>Whether some live enumerator may read <paramref name="array"/>.</summary>
     public bool IsPinned(byte* array)
     {
-        Slot[] slots = Slots;
+        IteratorState?[] slots = Slots;
         for (int i = 0; i < slots.Length; i++)
         {
-            if (slots[i].Token != 0 && (slots[i].Snapshot == array || slots[i].Current == array))
+            IteratorState? s = slots[i];
+            if (s != null && s.Token != 0 && (s.Buckets == array || s.CurrentPin == array))
             {
                 return true;
             }
@@ -84,46 +74,49 @@ internal sealed unsafe class IteratorRegistry
         RetiredTables[RetiredCount++] = r;
     }
 
-    /// <summary>Takes a free slot pinning <paramref name="snapshot"/>; returns its state, with <see cref="IteratorState.Slot"/> and <see cref="IteratorState.Token"/> set.</summary>
+    /// <summary>The live state in slot <paramref name="index"/> if it still belongs to the registration <paramref name="token"/>, else null.</summary>
+    public IteratorState? Owned(int index, uint token)
+    {
+        IteratorState? s = (uint)index < (uint)Slots.Length ? Slots[index] : null;
+        return s != null && s.Token == token && token != 0 ? s : null;
+    }
+
+    /// <summary>Takes a free slot pinning <paramref name="snapshot"/>; returns its state with <see cref="IteratorState.Slot"/>, <see cref="IteratorState.Token"/> and <see cref="IteratorState.Buckets"/> set.</summary>
     public IteratorState AllocateSlot(byte* snapshot)
     {
-        int index = Array.FindIndex(Slots, s => s.Token == 0);
+        int index = Array.FindIndex(Slots, s => s is null || s.Token == 0);
         if (index < 0)
         {
             index = Slots.Length;
             Array.Resize(ref Slots, Slots.Length * 2);
         }
-        uint token = NextToken();
-        IteratorState state = Slots[index].State ?? new IteratorState();
+        IteratorState state = Slots[index] ??= new IteratorState();
         state.Slot = index;
-        state.Token = token;
-        Slots[index] = new Slot { Token = token, Snapshot = snapshot, State = state };
+        state.Token = NextToken();
+        state.Buckets = snapshot;
+        state.CurrentPin = null;
         Active++;
         return state;
     }
 
-    /// <summary>Frees slot <paramref name="index"/>, keeping its state object for the next owner.</summary>
-    public void FreeSlot(int index)
+    /// <summary>Frees the slot of <paramref name="state"/> (a live one), keeping the state object for the slot's next owner.</summary>
+    public void FreeSlot(IteratorState state)
     {
-        IteratorState? state = Slots[index].State;
-        if (state != null)
-        {
-            state.Token = 0;
-        }
-        Slots[index] = new Slot { State = state };
+        state.Token = 0;
+        state.Buckets = null;
+        state.CurrentPin = null;
         Active--;
     }
 
     /// <summary>Frees every slot (the map is disposed): their enumerators then throw.</summary>
     public void FreeAll()
     {
-        for (int i = 0; i < Slots.Length; i++)
+        foreach (IteratorState? s in Slots)
         {
-            if (Slots[i].Token != 0)
+            if (s != null && s.Token != 0)
             {
-                FreeSlot(i);
+                FreeSlot(s);
             }
         }
-        Active = 0;
     }
 }

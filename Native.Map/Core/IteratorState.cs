@@ -29,8 +29,11 @@ internal sealed unsafe class IteratorState
     /// </summary>
     public uint Stamp;
 
-    /// <summary>The array the enumeration started on (Go: hiter.buckets).</summary>
+    /// <summary>The array the enumeration started on (Go: hiter.buckets); pinned while <see cref="Token"/> is not 0.</summary>
     public byte* Buckets;
+
+    /// <summary>The array holding the enumeration's current bucket, when that is another (an old array walked during a growth); pinned as well.</summary>
+    public byte* CurrentPin;
 
     /// <summary>The current bucket (the group's last one), or null to take array bucket <see cref="Bucket"/> next.</summary>
     public byte* Bptr;

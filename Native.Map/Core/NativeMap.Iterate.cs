@@ -26,7 +26,6 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
         IteratorState s = RegisterIterator(_h.Buckets);
         s.B = _h.B;
-        s.Buckets = _h.Buckets;
         ulong r = (ulong)Random.Shared.NextInt64();
         s.StartBucket = (nuint)r & BucketMask(_h.B);
         s.Offset = (byte)((r >> _h.B) & (BucketCount - 1));

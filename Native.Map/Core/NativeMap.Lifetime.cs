@@ -141,9 +141,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
         lock (reg)
         {
-            if ((uint)slot < (uint)reg.Slots.Length && reg.Slots[slot].Token == token)
+            IteratorState? state = reg.Owned(slot, token);
+            if (state != null)
             {
-                reg.FreeSlot(slot);
+                reg.FreeSlot(state);
                 _version++;
                 if ((_h.Flags & Disposed) == 0)
                 {
@@ -159,12 +160,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         IteratorRegistry reg = _iterators!;
         lock (reg)
         {
-            ref IteratorRegistry.Slot s = ref reg.Slots[slot];
-            if (s.Token != token || s.Current == array || s.Snapshot == array)
+            IteratorState? s = reg.Owned(slot, token);
+            if (s == null || s.CurrentPin == array || s.Buckets == array)
             {
                 return;
             }
-            s.Current = array;
+            s.CurrentPin = array;
             FreeUnpinnedRetired(reg);
         }
     }
