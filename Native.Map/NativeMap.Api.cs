@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
 using Native.Map.Core;
 using Native.Map.Memory;
 using static Native.Map.Core.MapConstants;
@@ -26,6 +27,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     where TValue : unmanaged
     where THasher : struct, IKeyHasher<TKey>
 {
+    // The single-key entry points (indexer, TryGetValue, GetValueOrDefault, ContainsKey, Add, TryAdd,
+    // Remove, and NativeMapMarshal's two) are AggressiveInlining, down to the helpers they call. The
+    // JIT raises a method's inlining budget for a chain of forced inlines only; a discretionary inline
+    // of one of these into a small caller (a wrapper class's one-line method, an interface
+    // implementation) charged everything under it to that caller's small budget, which ran out half
+    // way and left the bucket helpers (At, MatchTopHash, Key, Value, MarkEmpty ...) as calls.
+
     private KeyCollection? _keys;
     private ValueCollection? _values;
 
@@ -77,6 +85,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
     public TValue this[TKey key]
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
             TValue* v = FindValue(in key);
@@ -88,6 +97,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
             GC.KeepAlive(this);
             return result;
         }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         set
         {
             ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);
@@ -109,6 +119,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <param name="value">The value, or default when the key is absent.</param>
     /// <returns>Whether the key is in the map.</returns>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGetValue(TKey key, out TValue value)
     {
         TValue* v = FindValue(in key);
@@ -126,6 +137,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <param name="key">The key.</param>
     /// <returns>The value or default.</returns>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TValue GetValueOrDefault(TKey key)
     {
         TValue* v = FindValue(in key);
@@ -138,6 +150,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <param name="key">The key.</param>
     /// <returns>True when present.</returns>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool ContainsKey(TKey key)
     {
         bool found = FindValue(in key) != null;
@@ -167,6 +180,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <exception cref="ArgumentException">The key is already present; the map is unchanged.</exception>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(TKey key, TValue value)
     {
         if (!TryAdd(key, value))
@@ -181,6 +195,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <returns>True when added; false (map unchanged) when the key was present.</returns>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryAdd(TKey key, TValue value)
     {
         ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);
@@ -207,6 +222,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <returns>Whether the key was present.</returns>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Remove(TKey key) => Remove(key, out _);
 
     /// <summary>Removes <paramref name="key"/> and returns its value.</summary>
@@ -215,6 +231,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <returns>Whether the key was present.</returns>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Remove(TKey key, out TValue value)
     {
         ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);

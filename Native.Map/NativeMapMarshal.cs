@@ -24,6 +24,7 @@ public static unsafe class NativeMapMarshal
     /// <param name="key">The key.</param>
     /// <returns>The value slot, valid until the next write to the map.</returns>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ref TValue GetValueRefOrNullRef<TKey, TValue, THasher>(NativeMap<TKey, TValue, THasher> map, TKey key)
         where TKey : unmanaged
         where TValue : unmanaged
@@ -48,6 +49,7 @@ public static unsafe class NativeMapMarshal
     /// <returns>The value slot, valid until the next write to the map.</returns>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ref TValue GetValueRefOrAddDefault<TKey, TValue, THasher>(NativeMap<TKey, TValue, THasher> map, TKey key, out bool exists)
         where TKey : unmanaged
         where TValue : unmanaged

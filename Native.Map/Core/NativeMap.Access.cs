@@ -161,6 +161,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong RehashIfReseeded(in TKey key, ulong hash, ulong seed) => seed == _seed ? hash : THasher.Hash(in key, _seed);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal TValue* FindValueForMarshal(in TKey key)
     {
         TValue* v = FindValue(in key);
@@ -168,6 +169,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         return v;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal TValue* AssignForMarshal(in TKey key, out bool exists)
     {
         ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);

@@ -12,9 +12,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// Removes <paramref name="key"/>, returning its value. Go: mapdelete.
     /// Preconditions: the caller holds the writer flag.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool DeleteSlot(in TKey key, out TValue value) => DeleteSlot(in key, THasher.Hash(in key, _seed), out value);
 
     /// <summary><see cref="DeleteSlot(in TKey, out TValue)"/> with the key's hash under the current seed (writer flag held).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool DeleteSlot(in TKey key, ulong hash, out TValue value)
     {
         value = default;
