@@ -223,7 +223,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Remove(TKey key) => Remove(key, out _);
+    public bool Remove(TKey key) => Remove(key, readValue: false, out _);
 
     /// <summary>Removes <paramref name="key"/> and returns its value.</summary>
     /// <param name="key">The key.</param>
@@ -232,13 +232,20 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Remove(TKey key, out TValue value)
+    public bool Remove(TKey key, out TValue value) => Remove(key, readValue: true, out value);
+
+    /// <summary>
+    /// Removes <paramref name="key"/>, reading its value only when <paramref name="readValue"/>: a
+    /// removal that discards the value does not wait for the value's cache line.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Remove(TKey key, bool readValue, out TValue value)
     {
         ulong hash = HashAndPrefetch(in key, out ulong seed, out byte flags);
         _ = AcquireWriter(flags);
         try
         {
-            return DeleteSlot(in key, RehashIfReseeded(in key, hash, seed), out value);
+            return DeleteSlot(in key, RehashIfReseeded(in key, hash, seed), readValue, out value);
         }
         finally
         {

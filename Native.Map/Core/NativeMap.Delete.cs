@@ -13,11 +13,14 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// Preconditions: the caller holds the writer flag.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool DeleteSlot(in TKey key, out TValue value) => DeleteSlot(in key, THasher.Hash(in key, _seed), out value);
+    private bool DeleteSlot(in TKey key, out TValue value) => DeleteSlot(in key, THasher.Hash(in key, _seed), readValue: true, out value);
 
-    /// <summary><see cref="DeleteSlot(in TKey, out TValue)"/> with the key's hash under the current seed (writer flag held).</summary>
+    /// <summary>
+    /// <see cref="DeleteSlot(in TKey, out TValue)"/> with the key's hash under the current seed (writer flag
+    /// held); the value is read only when <paramref name="readValue"/> (a constant where inlined).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool DeleteSlot(in TKey key, ulong hash, out TValue value)
+    private bool DeleteSlot(in TKey key, ulong hash, bool readValue, out TValue value)
     {
         value = default;
         if (_h.Count == 0)
@@ -41,7 +44,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 {
                     continue;
                 }
-                value = *Bucket<TKey, TValue>.Value(b, i);
+                if (readValue)
+                {
+                    value = *Bucket<TKey, TValue>.Value(b, i);
+                }
                 ClearSlot(b, i, hash);
                 MarkEmpty(bOrig, b, i);
                 _h.Count--;
