@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
-using Native.Map.Bench.Common;
 
 namespace Native.Map.Bench.Suites;
 
@@ -10,38 +9,26 @@ namespace Native.Map.Bench.Suites;
 /// be inlined into its caller), instead of from the measured loop itself. Such a method is the
 /// root of its compilation, with the small inlining budget of a small method; the other suites
 /// inline the map into a loop with a large one. Both maps are built from empty from the same N
-/// keys; each invocation looks up, or removes and adds back, a batch of keys in a shuffled order
-/// fixed in [GlobalSetup] (removing and adding back keeps the map's size, so invocations repeat).
+/// keys (<see cref="ProbedMaps"/>); each invocation looks up, or removes and adds back, the next
+/// batch of keys in a shuffled order (removing and adding back keeps the map's size, so invocations
+/// repeat).
 /// </summary>
-public class ThroughWrapper
+public class ThroughWrapper : ProbedMaps
 {
-    private Dictionary<long, long> _dictionary = [];
-    private NativeMap<long, long>? _map;
-    private long[] _probe = [];
-    private int _next;
-
     /// <summary>Entries in the map.</summary>
     [Params(100_000, 10_000_000)]
-    public int N { get; set; }
+    public override int N { get; set; }
 
-    /// <summary>Builds both maps and the probe order.</summary>
-    [GlobalSetup]
-    public void Setup()
-    {
-        long[] keys = Keys.Hits(N);
-        _dictionary = MapSets.Build(keys, () => new Dictionary<long, long>());
-        _map = MapSets.Build(keys, () => new NativeMap<long, long>());
-        _probe = Keys.ProbeOrder(keys, Work.LookupBatch);
-        _next = 0;
-    }
+    /// <inheritdoc/>
+    protected override long[] ProbeKeys(long[] inserted) => inserted;
 
     /// <summary>Baseline: Dictionary.TryGetValue from a non-inlined method; returns the sum of the values found.</summary>
     [Benchmark(Baseline = true, OperationsPerInvoke = Work.LookupBatch)]
     [BenchmarkCategory("WrappedLookupHit")]
     public long DictionaryLookup()
     {
-        Dictionary<long, long> d = _dictionary;
-        long[] probe = _probe;
+        Dictionary<long, long> d = DictionaryMap;
+        long[] probe = Probe;
         int start = NextBatch();
         long sum = 0;
         for (int i = start; i < start + Work.LookupBatch; i++)
@@ -56,8 +43,8 @@ public class ThroughWrapper
     [BenchmarkCategory("WrappedLookupHit")]
     public long NativeMapLookup()
     {
-        NativeMap<long, long> m = _map!;
-        long[] probe = _probe;
+        NativeMap<long, long> m = NativeMapUnderTest!;
+        long[] probe = Probe;
         int start = NextBatch();
         long sum = 0;
         for (int i = start; i < start + Work.LookupBatch; i++)
@@ -72,8 +59,8 @@ public class ThroughWrapper
     [BenchmarkCategory("WrappedRemoveAdd")]
     public long DictionaryRemoveAdd()
     {
-        Dictionary<long, long> d = _dictionary;
-        long[] probe = _probe;
+        Dictionary<long, long> d = DictionaryMap;
+        long[] probe = Probe;
         int start = NextBatch();
         long sum = 0;
         for (int i = start; i < start + Work.LookupBatch; i++)
@@ -89,8 +76,8 @@ public class ThroughWrapper
     [BenchmarkCategory("WrappedRemoveAdd")]
     public long NativeMapRemoveAdd()
     {
-        NativeMap<long, long> m = _map!;
-        long[] probe = _probe;
+        NativeMap<long, long> m = NativeMapUnderTest!;
+        long[] probe = Probe;
         int start = NextBatch();
         long sum = 0;
         for (int i = start; i < start + Work.LookupBatch; i++)
@@ -99,22 +86,6 @@ public class ThroughWrapper
             Wrapper.Add(m, probe[i], i);
         }
         return sum;
-    }
-
-    /// <summary>Frees the NativeMap.</summary>
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _map?.Dispose();
-        _map = null;
-    }
-
-    /// <summary>Start of this invocation's batch; moves the cursor to the next one.</summary>
-    private int NextBatch()
-    {
-        int start = _next;
-        _next = start + Work.LookupBatch == _probe.Length ? 0 : start + Work.LookupBatch;
-        return start;
     }
 
     /// <summary>The user's one-line methods, each compiled on its own.</summary>
