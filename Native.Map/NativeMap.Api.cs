@@ -437,7 +437,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         try
         {
             TValue* v = FindValueUnchecked(item.Key);
-            return v != null && EqualityComparer<TValue>.Default.Equals(*v, item.Value) && DeleteSlot(item.Key, out _);
+            return v != null && EqualityComparer<TValue>.Default.Equals(*v, item.Value) && DeleteSlot(item.Key);
         }
         finally
         {

@@ -107,11 +107,18 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 _hasCurrent = true;
                 return true;
             }
+            Forget(); // Advance released the registration at the end
+            return false;
+        }
+
+        /// <summary>Drops the state and the current entry: after the end, and in <see cref="Dispose"/> once the registration is released.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Forget()
+        {
             _state = null;
             _groupMask = 0;
             _hasCurrent = false;
             _current = default;
-            return false;
         }
 
         /// <summary>What <see cref="Advance"/> hands back to the struct: the entry to return and the group it came from.</summary>
@@ -430,10 +437,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 Release(_map, s, (uint)(_ticket >> 32));
             }
-            _state = null;
-            _groupMask = 0;
-            _hasCurrent = false;
-            _current = default;
+            Forget();
         }
     }
 }

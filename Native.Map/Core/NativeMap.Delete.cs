@@ -9,15 +9,16 @@ namespace Native.Map;
 public unsafe partial class NativeMap<TKey, TValue, THasher>
 {
     /// <summary>
-    /// Removes <paramref name="key"/>, returning its value. Go: mapdelete.
+    /// Removes <paramref name="key"/>. Go: mapdelete.
     /// Preconditions: the caller holds the writer flag.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool DeleteSlot(in TKey key, out TValue value) => DeleteSlot(in key, THasher.Hash(in key, _seed), readValue: true, out value);
+    private bool DeleteSlot(in TKey key) => DeleteSlot(in key, THasher.Hash(in key, _seed), readValue: false, out _);
 
     /// <summary>
-    /// <see cref="DeleteSlot(in TKey, out TValue)"/> with the key's hash under the current seed (writer flag
-    /// held); the value is read only when <paramref name="readValue"/> (a constant where inlined).
+    /// Removes <paramref name="key"/>, whose hash under the current seed is <paramref name="hash"/>,
+    /// returning its value (writer flag held); the value is read only when <paramref name="readValue"/>
+    /// (a constant where inlined). Go: mapdelete.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool DeleteSlot(in TKey key, ulong hash, bool readValue, out TValue value)
