@@ -1,3 +1,4 @@
+using Native.Map.Memory;
 using Native.Map.Tests.Support;
 using NUnit.Framework;
 
@@ -37,5 +38,120 @@ public sealed class PageWorkerTests : LeakCheckedTest
             Thread.Sleep(10);
         }
         Assert.That(NativeMapMemory.PendingReleaseBytes, Is.EqualTo(0), "released blocks are still queued for unmapping");
+    }
+
+    [Test]
+    public void Doubling_PrefaultsItsNewArray_WhileTheEvacuationWritesIt()
+    {
+        RequirePopulate();
+        WaitForIdleWorker();
+        long populatedBefore = PageWorker.PopulatedBytes;
+        long droppedBefore = PageWorker.DroppedPopulateJobs;
+        // 600,000 entries: doublings to B = 15..17 allocate arrays of 4.7 MiB and more, and every
+        // one of those is started by the load factor, so each is handed to the worker.
+        using var map = new NativeMap<long, long>();
+        for (long i = 0; i < 600_000; i++)
+        {
+            map[i * 7919] = i;
+        }
+        int b = map.GetStats().B;
+        Assert.That(b, Is.EqualTo(17), "the test expects the last doubling to reach B = 17");
+        WaitForIdleWorker();
+        // The live array (B = 17, 18.9 MB of buckets) cannot have been cancelled: the map still owns it.
+        long lastArray = (1L << 17) * Native.Map.Core.Bucket<long, long>.Size;
+        Assert.That(PageWorker.PopulatedBytes - populatedBefore, Is.GreaterThanOrEqualTo(lastArray),
+            "the doubling's new array was not faulted in by the worker");
+        Assert.That(PageWorker.DroppedPopulateJobs, Is.EqualTo(droppedBefore));
+        for (long i = 0; i < 600_000; i++)
+        {
+            Assert.That(map.TryGetValue(i * 7919, out long v) && v == i, $"key {i * 7919} lost or changed while its array was pre-faulted");
+        }
+        map.CheckInvariants();
+    }
+
+    [Test]
+    public void PrefaultGrowthOff_AndCapacityTargets_PrefaultNothing()
+    {
+        RequirePopulate();
+        WaitForIdleWorker();
+        long populatedBefore = PageWorker.PopulatedBytes;
+        NativeMapMemory.PrefaultGrowth = false;
+        try
+        {
+            using var map = new NativeMap<long, long>();
+            for (long i = 0; i < 300_000; i++)
+            {
+                map[i] = i;
+            }
+            Assert.That(map.GetStats().B, Is.GreaterThanOrEqualTo(16));
+        }
+        finally
+        {
+            NativeMapMemory.PrefaultGrowth = true;
+        }
+        // EnsureCapacity on a map with entries doubles toward its target, one doubling per
+        // evacuation, on the inserts that follow: arrays that may never be filled keep their pages
+        // unallocated. 100,000 entries need B = 14 by the load factor; the target is B = 19.
+        using (var target = new NativeMap<long, long>())
+        {
+            for (long i = 0; i < 1_000; i++)
+            {
+                target[i] = i;
+            }
+            target.EnsureCapacity(2_000_000);
+            for (long i = 1_000; i < 100_000; i++)
+            {
+                target[i] = i;
+            }
+            Assert.That(target.GetStats().B, Is.GreaterThanOrEqualTo(16), "EnsureCapacity's doublings did not run");
+        }
+        WaitForIdleWorker();
+        Assert.That(PageWorker.PopulatedBytes, Is.EqualTo(populatedBefore));
+    }
+
+    [Test]
+    public unsafe void ReleasingAnArrayBeingPrefaulted_CancelsTheRestBeforeUnmapping()
+    {
+        RequirePopulate();
+        WaitForIdleWorker();
+        const nuint half = 64 * 1024 * 1024;
+        long populatedBefore = PageWorker.PopulatedBytes;
+        long cancelledBefore = PageWorker.CancelledPopulateJobs;
+        byte* block = (byte*)LinuxPages.Map(2 * half);
+        PageWorker.PostPopulate(block, half);
+        LinuxPages.Unmap(block, 2 * half);
+        WaitForIdleWorker();
+        long populated = PageWorker.PopulatedBytes - populatedBefore;
+        long cancelled = PageWorker.CancelledPopulateJobs - cancelledBefore;
+        // Either the worker finished the 128 MiB before it saw the release (a descheduled test
+        // thread), or it dropped the rest of the job; never a slice after the unmap.
+        Assert.That(cancelled == 1 || populated == 2 * (long)half, Is.True,
+            $"job neither finished nor cancelled: {populated} bytes populated, {cancelled} cancelled");
+        Thread.Sleep(50);
+        Assert.That(PageWorker.PopulatedBytes - populatedBefore, Is.EqualTo(populated), "the worker kept faulting in a released block");
+    }
+
+    private static void RequirePopulate()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("Pre-faulting is the Linux path of the system allocator.");
+        }
+        if (PageWorker.PopulateUnsupported)
+        {
+            Assert.Ignore("This kernel has no MADV_POPULATE_WRITE (Linux 5.14 and later).");
+        }
+    }
+
+    /// <summary>Waits until earlier tests' releases and pre-faults are done, so counts are this test's.</summary>
+    private static void WaitForIdleWorker()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((PageWorker.PendingPopulateJobs != 0 || NativeMapMemory.PendingReleaseBytes != 0) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+        Assert.That(PageWorker.PendingPopulateJobs, Is.EqualTo(0), "the page worker did not finish its pre-faults");
+        Assert.That(NativeMapMemory.PendingReleaseBytes, Is.EqualTo(0), "the page worker did not finish its releases");
     }
 }

@@ -84,7 +84,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     }
                     if (over)
                     {
-                        HashGrow(bigger: true);
+                        HashGrow(bigger: true, prefault: true);
                     }
                     else
                     {

@@ -201,8 +201,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// Starts a growth: to twice the buckets (<paramref name="bigger"/>: over the load factor, or below
     /// EnsureCapacity's target), otherwise to the same size to shed overflow buckets. Only allocates
     /// and swaps pointers; the entries move incrementally in GrowWork. All or nothing. Go: hashGrow.
+    /// A doubling over the load factor (<paramref name="prefault"/>) fills every page of its new
+    /// array, so it asks the allocator to fault them in ahead of the evacuation
+    /// (<see cref="NativeMapMemory.PrefaultGrowth"/>); a doubling toward a capacity target may
+    /// never be filled and does not.
     /// </summary>
-    private void HashGrow(bool bigger)
+    private void HashGrow(bool bigger, bool prefault = false)
     {
         byte newB = bigger ? (byte)(_h.B + 1) : _h.B;
         if (!ArrayBytesFit(newB))
@@ -231,6 +235,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         _oldOverflowCount = _overflowCount;
         _overflowCount = 0;
         OnGrowthStarted(bigger);
+        if (prefault)
+        {
+            _allocator.PrefaultHalves(newbuckets, BucketShift((byte)(newB - 1)) * (nuint)BucketSize);
+        }
     }
 
     /// <summary>

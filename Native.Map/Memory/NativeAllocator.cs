@@ -23,6 +23,15 @@ internal abstract unsafe class NativeAllocator
 
     /// <summary>Frees a block returned by <see cref="Allocate"/>.</summary>
     public abstract void Free(void* block, nuint bytes);
+
+    /// <summary>
+    /// Advice that the first 2 * <paramref name="half"/> bytes of <paramref name="block"/> (returned by
+    /// <see cref="Allocate"/>) will all be written soon, the two halves in step: a doubling's
+    /// evacuation writes bucket i and bucket i + 2^B together. The default does nothing.
+    /// </summary>
+    public virtual void PrefaultHalves(void* block, nuint half)
+    {
+    }
 }
 
 /// <summary>
@@ -77,6 +86,22 @@ internal sealed unsafe class SystemAllocator : NativeAllocator
         }
         NativeMemory.AlignedFree(block);
     }
+
+    /// <summary>
+    /// Hands a doubling's new array of <see cref="PrefaultThreshold"/> bytes or more to the page
+    /// worker, which faults its pages in ahead of the evacuation (Linux, while
+    /// <see cref="NativeMapMemory.PrefaultGrowth"/> is on).
+    /// </summary>
+    public override void PrefaultHalves(void* block, nuint half)
+    {
+        if (OperatingSystem.IsLinux() && PageWorker.PrefaultGrowth && half >= PrefaultThreshold / 2)
+        {
+            PageWorker.PostPopulate((byte*)block, half);
+        }
+    }
+
+    /// <summary>Arrays at least this large are pre-faulted when a doubling allocates them.</summary>
+    public const nuint PrefaultThreshold = 4 * 1024 * 1024;
 }
 
 /// <summary>
@@ -92,6 +117,7 @@ internal static unsafe partial class LinuxPages
     private const int MapPrivate = 0x02;
     private const int MapAnonymous = 0x20;
     private const int MadvHugePage = 14;
+    private const int MadvPopulateWrite = 23;
 
     /// <summary>Mappings at least this large ask for transparent huge pages when <see cref="UseHugePages"/> is on.</summary>
     public const nuint HugePageThreshold = 4 * 1024 * 1024;
@@ -116,6 +142,16 @@ internal static unsafe partial class LinuxPages
     /// <summary>Queues the unmapping of a block the maps no longer use.</summary>
     public static void Unmap(void* p, nuint bytes) => PageWorker.PostUnmap(p, bytes);
 
+    /// <summary>
+    /// Faults in the pages of [<paramref name="p"/>, <paramref name="p"/> + <paramref name="bytes"/>)
+    /// for writing without changing a byte (madvise MADV_POPULATE_WRITE, Linux 5.14 and later), so it
+    /// is safe while a map writes the same range. Returns 0, or the errno.
+    /// </summary>
+    internal static int PopulateNow(void* p, nuint bytes)
+    {
+        return madvise(p, bytes, MadvPopulateWrite) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
     /// <summary>Unmaps a block now (on the page worker's thread).</summary>
     internal static void UnmapNow(void* p, nuint bytes)
     {
@@ -137,8 +173,11 @@ internal static unsafe partial class LinuxPages
 
 /// <summary>
 /// One background thread that unmaps released blocks in the order they were released, so that no
-/// insert waits for munmap. Zero managed allocation: a released block is queued by writing a header
-/// into its own first bytes (the maps no longer use it) and pushing it on a lock-free stack.
+/// insert waits for munmap, and faults in the pages of a doubling's new array ahead of its
+/// evacuation (<see cref="PostPopulate"/>), so that inserts do not wait for the kernel's page
+/// allocation either. Zero managed allocation: a released block is queued by writing a header
+/// into its own first bytes (the maps no longer use it) and pushing it on a lock-free stack; a
+/// pre-fault job takes a slot of a fixed table.
 /// </summary>
 /// <remarks>
 /// Measured at 10^7 long keys (per-insert latency, the insert that ends the last growth releases a
@@ -250,25 +289,17 @@ internal static unsafe class PageWorker
         {
             while (true)
             {
-                signal.Wait();
-                // Take everything released so far and put it back in release order.
-                var chain = (BlockHeader*)Interlocked.Exchange(ref s_released, 0);
-                BlockHeader* ordered = null;
-                while (chain != null)
+                // Sleep only when no array is waiting to be faulted in; otherwise just take a wake-up.
+                if (!HasPopulateWork)
                 {
-                    BlockHeader* next = chain->Next;
-                    chain->Next = ordered;
-                    ordered = chain;
-                    chain = next;
+                    signal.Wait();
                 }
-                while (ordered != null)
+                else
                 {
-                    BlockHeader* next = ordered->Next;
-                    nuint bytes = ordered->Bytes;
-                    Unmap((byte*)ordered, bytes);
-                    Interlocked.Add(ref s_pendingUnmapBytes, -(long)bytes);
-                    ordered = next;
+                    _ = signal.Wait(0);
                 }
+                UnmapReleased();
+                PopulateNextSlice();
             }
         })
         {
@@ -279,6 +310,34 @@ internal static unsafe class PageWorker
         return signal;
     }
 
+    /// <summary>
+    /// Unmaps everything released so far, in release order. A block's pending pre-fault is dropped
+    /// first: this thread is the only one that unmaps large blocks, so no pre-fault can reach a
+    /// range after it was unmapped (and perhaps mapped again for someone else).
+    /// </summary>
+    private static void UnmapReleased()
+    {
+        // Take everything released so far and put it back in release order.
+        var chain = (BlockHeader*)Interlocked.Exchange(ref s_released, 0);
+        BlockHeader* ordered = null;
+        while (chain != null)
+        {
+            BlockHeader* next = chain->Next;
+            chain->Next = ordered;
+            ordered = chain;
+            chain = next;
+        }
+        while (ordered != null)
+        {
+            BlockHeader* next = ordered->Next;
+            nuint bytes = ordered->Bytes;
+            CancelPopulate((byte*)ordered, bytes);
+            Unmap((byte*)ordered, bytes);
+            Interlocked.Add(ref s_pendingUnmapBytes, -(long)bytes);
+            ordered = next;
+        }
+    }
+
     /// <summary>Unmaps a block slice by slice, pausing before each call.</summary>
     private static void Unmap(byte* address, nuint bytes)
     {
@@ -287,5 +346,162 @@ internal static unsafe class PageWorker
             Thread.Sleep(PauseMs);
             LinuxPages.UnmapNow(address + offset, Math.Min(UnmapSlice, bytes - offset));
         }
+    }
+
+    // ---- pre-faulting a doubling's new array -----------------------------------------------------
+
+    /// <summary>Bytes pre-faulted per madvise call, per half: short enough that the writer's own
+    /// mmap or munmap never waits long for the memory-map lock the call holds.</summary>
+    internal const nuint PopulateSlice = 256 * 1024;
+
+    /// <summary>Arrays waiting to be pre-faulted at once; a doubling beyond that is not pre-faulted.</summary>
+    internal const int MaxPopulateJobs = 8;
+
+    private const nuint PageSize = 4096;
+
+    /// <summary>An array being faulted in: its two halves, <see cref="Done"/> bytes of each so far.</summary>
+    private struct PopulateJob
+    {
+        public byte* Start;
+        public nuint Half;
+        public nuint Done;
+    }
+
+    private static readonly Lock s_jobsLock = new();
+    private static readonly PopulateJob[] s_jobs = new PopulateJob[MaxPopulateJobs];
+    private static int s_jobCount;
+    private static volatile bool s_prefaultGrowth = true;
+    private static volatile bool s_populateUnsupported;
+    private static long s_populatedBytes;
+    private static long s_cancelledJobs;
+    private static long s_droppedJobs;
+
+    /// <summary>Whether doublings pre-fault their new arrays (see <see cref="NativeMapMemory.PrefaultGrowth"/>).</summary>
+    public static bool PrefaultGrowth
+    {
+        get => s_prefaultGrowth;
+        set => s_prefaultGrowth = value;
+    }
+
+    /// <summary>Bytes faulted in so far by the worker (both halves of every job).</summary>
+    internal static long PopulatedBytes => Interlocked.Read(ref s_populatedBytes);
+
+    /// <summary>Pre-fault jobs dropped unfinished because their array was released.</summary>
+    internal static long CancelledPopulateJobs => Interlocked.Read(ref s_cancelledJobs);
+
+    /// <summary>Pre-fault requests refused because <see cref="MaxPopulateJobs"/> were waiting.</summary>
+    internal static long DroppedPopulateJobs => Interlocked.Read(ref s_droppedJobs);
+
+    /// <summary>Pre-fault jobs not finished yet.</summary>
+    internal static int PendingPopulateJobs => Volatile.Read(ref s_jobCount);
+
+    /// <summary>Whether the kernel refused MADV_POPULATE_WRITE (before Linux 5.14), which turns pre-faulting off.</summary>
+    internal static bool PopulateUnsupported => s_populateUnsupported;
+
+    private static bool HasPopulateWork => Volatile.Read(ref s_jobCount) != 0;
+
+    /// <summary>
+    /// Queues the pre-faulting of the array at <paramref name="start"/> (page-aligned, mapped by
+    /// <see cref="LinuxPages.Map"/>): its first 2 * <paramref name="half"/> bytes, the two halves in
+    /// step. Best effort: refused when <see cref="MaxPopulateJobs"/> are waiting. Called when a
+    /// growth starts; takes a lock, allocates nothing.
+    /// </summary>
+    public static void PostPopulate(byte* start, nuint half)
+    {
+        if (s_populateUnsupported)
+        {
+            return;
+        }
+        lock (s_jobsLock)
+        {
+            if (s_jobCount == MaxPopulateJobs)
+            {
+                Interlocked.Increment(ref s_droppedJobs);
+                return;
+            }
+            s_jobs[s_jobCount++] = new PopulateJob { Start = start, Half = half };
+        }
+        s_signal.Release();
+    }
+
+    /// <summary>
+    /// Faults in the next slice of each half of the oldest job (on the worker's thread). The
+    /// kernel's MADV_POPULATE_WRITE changes no byte, so the map may be writing the same pages.
+    /// </summary>
+    private static void PopulateNextSlice()
+    {
+        byte* low;
+        nuint half, offset, length;
+        lock (s_jobsLock)
+        {
+            if (s_jobCount == 0)
+            {
+                return;
+            }
+            ref PopulateJob job = ref s_jobs[0];
+            low = job.Start;
+            half = job.Half;
+            offset = job.Done;
+            length = Math.Min(PopulateSlice, half - offset);
+            job.Done += length;
+            if (job.Done == half)
+            {
+                RemoveJob(0);
+            }
+        }
+        // Only this thread removes jobs for released arrays (CancelPopulate, before it unmaps them),
+        // so the range is still mapped while the slice runs outside the lock.
+        int error = LinuxPages.PopulateNow(low + offset, length);
+        if (error == 0)
+        {
+            // The upper half's slice starts on a page boundary at or below its first byte.
+            byte* high = low + half + offset;
+            byte* highPage = (byte*)((nuint)high & ~(PageSize - 1));
+            error = LinuxPages.PopulateNow(highPage, length + (nuint)(high - highPage));
+        }
+        if (error == 0)
+        {
+            Interlocked.Add(ref s_populatedBytes, 2 * (long)length);
+        }
+        else if (error == EInval)
+        {
+            // MADV_POPULATE_WRITE unknown to this kernel: stop asking.
+            s_populateUnsupported = true;
+            lock (s_jobsLock)
+            {
+                s_jobCount = 0;
+            }
+        }
+        // Any other error (ENOMEM under memory pressure, EINTR) skips the slice: the map's own
+        // writes will fault those pages in as they would have without this.
+    }
+
+    private const int EInval = 22;
+
+    /// <summary>Drops every pending pre-fault inside the released block [<paramref name="block"/>, + <paramref name="bytes"/>).</summary>
+    private static void CancelPopulate(byte* block, nuint bytes)
+    {
+        lock (s_jobsLock)
+        {
+            for (int i = s_jobCount - 1; i >= 0; i--)
+            {
+                byte* start = s_jobs[i].Start;
+                if (start >= block && start < block + bytes)
+                {
+                    RemoveJob(i);
+                    Interlocked.Increment(ref s_cancelledJobs);
+                }
+            }
+        }
+    }
+
+    /// <summary>Removes job <paramref name="index"/>, keeping the others in order (lock held).</summary>
+    private static void RemoveJob(int index)
+    {
+        for (int i = index + 1; i < s_jobCount; i++)
+        {
+            s_jobs[i - 1] = s_jobs[i];
+        }
+        s_jobCount--;
     }
 }
