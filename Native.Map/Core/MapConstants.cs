@@ -75,4 +75,14 @@ internal static class MapConstants
     /// that needs more is rejected with ArgumentOutOfRangeException before anything is allocated.
     /// </summary>
     public const int MaxB = 40;
+
+    /// <summary>
+    /// Old buckets a write evacuates from nevacuate on, in order, after the one it touches. Go: 1
+    /// (growWork's "evacuate one more"). Four finish a doubling in about a quarter of the writes, so
+    /// fewer writes land in an old bucket not yet evacuated and pay a random evacuation, and more of
+    /// the work walks both arrays in address order, where the hardware prefetcher helps. Measured on
+    /// 10^7 inserts from empty (demo-child, 4 alternating pairs): 103-105 -> 94-98 ns; 2 gave 97-101,
+    /// 8 gave 92-96 but doubled the share of inserts over 1 µs (p99 0.73 -> 1.35 µs in the demo).
+    /// </summary>
+    public const int SequentialEvacuationsPerWrite = 4;
 }

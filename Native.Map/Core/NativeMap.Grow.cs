@@ -259,7 +259,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
     }
 
-    /// <summary>Evacuates the old bucket that <paramref name="bucket"/> is about to use, then one more. Go: growWork.</summary>
+    /// <summary>
+    /// Evacuates the old bucket that <paramref name="bucket"/> is about to use, then up to
+    /// <see cref="SequentialEvacuationsPerWrite"/> more from nevacuate on (Go: one more), each
+    /// prefetched while the one before moves. Go: growWork.
+    /// </summary>
     /// <remarks>
     /// Kept out of line: inlined into a write (as profile-guided optimisation did), it spent the
     /// JIT's inlining budget for that caller, and the write's own small helpers (bucket address,
@@ -275,9 +279,14 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     {
         PrefetchEvacuation(_h.NEvacuate);
         Evacuate(bucket & OldBucketMask);
-        if (Growing)
+        for (int i = 0; i < SequentialEvacuationsPerWrite && Growing; i++)
         {
-            Evacuate(_h.NEvacuate);
+            nuint next = _h.NEvacuate;
+            if (i + 1 < SequentialEvacuationsPerWrite && next + 1 < NOldBuckets)
+            {
+                PrefetchEvacuation(next + 1);
+            }
+            Evacuate(next);
         }
     }
 
