@@ -131,6 +131,38 @@ public sealed class PageWorkerTests : LeakCheckedTest
         Assert.That(PageWorker.PopulatedBytes - populatedBefore, Is.EqualTo(populated), "the worker kept faulting in a released block");
     }
 
+    [Test]
+    public unsafe void Prefaulting_GoesOnWhileReleasedBlocksAreUnmapped()
+    {
+        RequirePopulate();
+        WaitForIdleWorker();
+        // A 256 MiB release takes 64 unmap slices with a 1 ms pause before each; an 8 MiB array
+        // posted meanwhile (about 2 ms of page faults) must not wait for all of them.
+        const nuint released = 256 * 1024 * 1024;
+        const nuint half = 4 * 1024 * 1024;
+        byte* old = (byte*)LinuxPages.Map(released);
+        byte* fresh = (byte*)LinuxPages.Map(2 * half);
+        long populatedBefore = PageWorker.PopulatedBytes;
+        try
+        {
+            LinuxPages.Unmap(old, released);
+            PageWorker.PostPopulate(fresh, half);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (PageWorker.PendingPopulateJobs != 0 && DateTime.UtcNow < deadline)
+            {
+                Thread.Yield();
+            }
+            long stillQueued = NativeMapMemory.PendingReleaseBytes;
+            Assert.That(PageWorker.PopulatedBytes - populatedBefore, Is.EqualTo(2 * (long)half), "the array was not faulted in");
+            Assert.That(stillQueued, Is.GreaterThan(0), "the pre-fault waited until the whole release was unmapped");
+        }
+        finally
+        {
+            LinuxPages.Unmap(fresh, 2 * half);
+            WaitForIdleWorker();
+        }
+    }
+
     private static void RequirePopulate()
     {
         if (!OperatingSystem.IsLinux())

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Native.Map.Memory;
@@ -327,11 +328,14 @@ internal static unsafe class PageWorker
             ordered = chain;
             chain = next;
         }
+        for (BlockHeader* block = ordered; block != null; block = block->Next)
+        {
+            CancelPopulate((byte*)block, block->Bytes);
+        }
         while (ordered != null)
         {
             BlockHeader* next = ordered->Next;
             nuint bytes = ordered->Bytes;
-            CancelPopulate((byte*)ordered, bytes);
             Unmap((byte*)ordered, bytes);
             Interlocked.Add(ref s_pendingUnmapBytes, -(long)bytes);
             ordered = next;
@@ -343,8 +347,27 @@ internal static unsafe class PageWorker
     {
         for (nuint offset = 0; offset < bytes; offset += UnmapSlice)
         {
-            Thread.Sleep(PauseMs);
+            Pause();
             LinuxPages.UnmapNow(address + offset, Math.Min(UnmapSlice, bytes - offset));
+        }
+    }
+
+    /// <summary>
+    /// The <see cref="PauseMs"/> before an unmap slice, which leaves the writers the memory-map lock.
+    /// Spent pre-faulting when an array waits for it (a map growing while another is released: an
+    /// index rebuilt next to the old one, a benchmark's next build): a doubling's evacuation would
+    /// otherwise take its page faults itself while the releases went on.
+    /// </summary>
+    private static void Pause()
+    {
+        long end = Stopwatch.GetTimestamp() + Stopwatch.Frequency * PauseMs / 1000;
+        while (HasPopulateWork && Stopwatch.GetTimestamp() < end)
+        {
+            PopulateNextSlice();
+        }
+        if (Stopwatch.GetTimestamp() < end)
+        {
+            Thread.Sleep(PauseMs);
         }
     }
 
@@ -444,13 +467,9 @@ internal static unsafe class PageWorker
             offset = job.Done;
             length = Math.Min(PopulateSlice, half - offset);
             job.Done += length;
-            if (job.Done == half)
-            {
-                RemoveJob(0);
-            }
         }
-        // Only this thread removes jobs for released arrays (CancelPopulate, before it unmaps them),
-        // so the range is still mapped while the slice runs outside the lock.
+        // Only this thread removes jobs (here, and CancelPopulate before it unmaps an array), so the
+        // range is still mapped while the slice runs outside the lock, and the job is still first.
         int error = LinuxPages.PopulateNow(low + offset, length);
         if (error == 0)
         {
@@ -463,7 +482,15 @@ internal static unsafe class PageWorker
         {
             Interlocked.Add(ref s_populatedBytes, 2 * (long)length);
         }
-        else if (error == EInval)
+        if (offset + length == half)
+        {
+            // Finished (or its last slice failed): pending until now, so a waiter sees its bytes.
+            lock (s_jobsLock)
+            {
+                RemoveJob(0);
+            }
+        }
+        if (error == EInval)
         {
             // MADV_POPULATE_WRITE unknown to this kernel: stop asking.
             s_populateUnsupported = true;
