@@ -163,6 +163,54 @@ public sealed class PageWorkerTests : LeakCheckedTest
         }
     }
 
+    [Test]
+    public void MapsGrowingAndDisposedOnSeveralThreads_KeepEveryEntry_AndLeaveNoJob()
+    {
+        RequirePopulate();
+        WaitForIdleWorker();
+        int seed = TestSeed.Next(nameof(MapsGrowingAndDisposedOnSeveralThreads_KeepEveryEntry_AndLeaveNoJob));
+        // Four threads each build maps past several pre-faulted doublings and dispose them, some
+        // in the middle of a growth (while their newest array is still being faulted in), so jobs
+        // are posted from several threads, cancelled by releases, and refused when eight wait.
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var threads = new Thread[4];
+        for (int t = 0; t < threads.Length; t++)
+        {
+            int id = t;
+            threads[t] = new Thread(() =>
+            {
+                var rng = new Random(seed + id);
+                for (int round = 0; round < 3; round++)
+                {
+                    int n = rng.Next(250_000, 900_000);
+                    using var map = new NativeMap<long, long>();
+                    var keys = new SplitMix64((ulong)(seed * 31 + id * 7 + round));
+                    for (int i = 0; i < n; i++)
+                    {
+                        map[(long)keys.Next()] = i;
+                    }
+                    keys = new SplitMix64((ulong)(seed * 31 + id * 7 + round));
+                    for (int i = 0; i < n; i++)
+                    {
+                        long k = (long)keys.Next();
+                        if (!map.TryGetValue(k, out long v) || v != i)
+                        {
+                            failures.Enqueue($"thread {id} round {round}: key {k} lost or changed");
+                            return;
+                        }
+                    }
+                }
+            });
+            threads[t].Start();
+        }
+        foreach (Thread thread in threads)
+        {
+            thread.Join();
+        }
+        Assert.That(failures, Is.Empty);
+        WaitForIdleWorker();
+    }
+
     private static void RequirePopulate()
     {
         if (!OperatingSystem.IsLinux())
