@@ -334,6 +334,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
         extra->Overflow = null;
         extra->NextOverflow = next;
         _overflowCount = 0;
+        SetWriteFirst(true, ArrayBytes(b));
         if (old != null)
         {
             ReleaseTable(old, ArrayBytes(oldB), oldB, chunks, zeroIfRetained: false);

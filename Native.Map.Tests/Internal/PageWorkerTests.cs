@@ -211,6 +211,49 @@ public sealed class PageWorkerTests : LeakCheckedTest
         WaitForIdleWorker();
     }
 
+    [Test]
+    public void CapacityArray_TakesOnePageFaultPerPage_NotTwo()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("Counts the process's minor page faults in /proc/self/stat.");
+        }
+        WaitForIdleWorker();
+        // Capacity 10^6: 2^18 buckets, 37.7 MB, 9,216 pages, each first touched by an insert. An
+        // insert that read its bucket first would map the zero page, then fault again to write.
+        using var map = new NativeMap<long, long>(1_000_000);
+        Assert.That(map.WritesFirst, Is.True, "a capacity array starts with the write-first touch on");
+        long pages = (1L << 18) * Native.Map.Core.Bucket<long, long>.Size / 4096;
+        var keys = new SplitMix64(20261124);
+        long before = MinorFaults();
+        for (long i = 0; i < 400_000; i++)
+        {
+            map[(long)keys.Next()] = i;
+        }
+        long faults = MinorFaults() - before;
+        TestContext.Out.WriteLine($"{faults} minor faults for {pages} pages of the array");
+        Assert.That(faults, Is.GreaterThanOrEqualTo(pages / 2), "the array's pages were not faulted in by the inserts (already populated?)");
+        Assert.That(faults, Is.LessThan(pages * 13 / 10 + 500), "inserts fault twice per page: a read maps the zero page first");
+        // Past 16 entries per page (147,456) the write-first touch is off, and the fast-insert limit with it.
+        Assert.That(map.WritesFirst, Is.False, "the write-first touch stayed on past 16 entries per page");
+        map.CheckInvariants();
+        for (long i = 0; i < 2_000_000; i++)
+        {
+            map[i] = i; // through the doubling at 6.5 * 2^18 entries
+        }
+        Assert.That(map.GetStats().B, Is.EqualTo(19));
+        map.CheckInvariants();
+        using var small = new NativeMap<long, long>(1_000);
+        Assert.That(small.WritesFirst, Is.False, "an array from the allocator's heap has no untouched pages to speak of");
+    }
+
+    private static long MinorFaults()
+    {
+        string stat = File.ReadAllText("/proc/self/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture); // field 10: minflt
+    }
+
     private static void RequirePopulate()
     {
         if (!OperatingSystem.IsLinux())

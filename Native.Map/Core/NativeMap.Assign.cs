@@ -21,6 +21,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             InstallFreshArray(_h.B);
         }
+        if (_h.Count >= _writeFirstUntil)
+        {
+            SetWriteFirst(false);
+        }
         byte top = TopHash(hash);
 
         while (true)
@@ -204,6 +208,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             return null;
         }
         byte* b = Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask);
+        if (_writeFirst)
+        {
+            // Changes no bit; makes this insert's first access to the page a write (see _writeFirst).
+            *(ulong*)b |= _zeroOperand;
+        }
         byte top = TopHash(hash);
         // The same match loop as AssignSlot's, written out: shared through an inlined helper that
         // returns null for no match, the JIT kept a test of that constant null on this path.

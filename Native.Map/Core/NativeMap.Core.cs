@@ -144,6 +144,32 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// </summary>
     private long _fastInsertLimit;
 
+    /// <summary>
+    /// Whether an insert touches its bucket's tophash word with a read-modify-write before reading
+    /// it: on while the array was installed for a capacity (the constructor, EnsureCapacity on an
+    /// empty map) and may still have pages nothing has touched. The kernel maps its shared zero page
+    /// for a read of such a page, and the write that follows faults again to replace it (with a TLB
+    /// flush); a read-modify-write faults once, as a write. Off from <see cref="_writeFirstUntil"/>
+    /// entries on, by when inserts spread by the hash have touched every page (and updates of
+    /// present keys, which it would make store to the tophash line, are no longer rare), and for
+    /// arrays a doubling fills (its evacuation writes first).
+    /// </summary>
+    private bool _writeFirst;
+
+    /// <summary>Whether inserts touch their bucket with a read-modify-write first (<see cref="_writeFirst"/>); for tests.</summary>
+    internal bool WritesFirst => _writeFirst;
+
+    /// <summary>Count from which <see cref="_writeFirst"/> is turned off: 16 entries per 4 KiB page of the array (a page untouched by then: e^-16). Part of <see cref="_fastInsertLimit"/>.</summary>
+    private long _writeFirstUntil = long.MaxValue;
+
+    /// <summary>
+    /// Always 0: the operand of the write-first touch (<c>*(ulong*)b |= _zeroOperand</c>). A field, not
+    /// a constant, so that the JIT emits one <c>or [b], reg</c> instruction, which the processor
+    /// reports as a write on a page fault; C#'s <c>|= 0</c> would be dropped, and a load, or and store
+    /// would fault as a read first.
+    /// </summary>
+    private readonly ulong _zeroOperand = 0UL;
+
     /// <summary>Test hook: keep hash0 fixed (no re-seeding), so crafted collisions stay collisions.</summary>
     private readonly bool _fixedSeed;
 
@@ -275,9 +301,21 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         SyncFastInsertLimit();
     }
 
+    /// <summary>
+    /// Turns <see cref="_writeFirst"/> on for an array of <paramref name="arrayBytes"/> just installed
+    /// for a capacity (when it is large enough to come straight from the OS, whose pages start
+    /// unmapped), or off; sets the fast-insert limit, which depends on it.
+    /// </summary>
+    private void SetWriteFirst(bool on, nuint arrayBytes = 0)
+    {
+        _writeFirst = on && arrayBytes >= Memory.SystemAllocator.LargeBlock;
+        _writeFirstUntil = _writeFirst ? (long)(arrayBytes / 4096) * 16 : long.MaxValue;
+        SyncFastInsertLimit();
+    }
+
     /// <summary>What <see cref="_fastInsertLimit"/> must be for the current state.</summary>
     private long FastInsertLimit() =>
-        _h.B < _targetB || _h.NOverflow >= _overflowLimit ? 0 : Math.Min(_growLimit, int.MaxValue);
+        _h.B < _targetB || _h.NOverflow >= _overflowLimit ? 0 : Math.Min(Math.Min(_growLimit, int.MaxValue), _writeFirstUntil);
 
     /// <summary>The tophash byte of a hash, shifted above the reserved marks. Go: tophash.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -81,6 +81,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         SetB(b);
         SetArrays(buckets, null);
         extra->NextOverflow = next;
+        SetWriteFirst(true, ArrayBytes(b));
     }
 
     /// <summary>
@@ -234,6 +235,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         extra->NextOverflow = nextOverflow;
         _oldOverflowCount = _overflowCount;
         _overflowCount = 0;
+        SetWriteFirst(false);
         OnGrowthStarted(bigger);
         if (prefault)
         {
