@@ -234,7 +234,7 @@ public sealed class PageWorkerTests : LeakCheckedTest
         TestContext.Out.WriteLine($"{faults} minor faults for {pages} pages of the array");
         Assert.That(faults, Is.GreaterThanOrEqualTo(pages / 2), "the array's pages were not faulted in by the inserts (already populated?)");
         Assert.That(faults, Is.LessThan(pages * 13 / 10 + 500), "inserts fault twice per page: a read maps the zero page first");
-        // Past 16 entries per page (147,456) the write-first touch is off, and the fast-insert limit with it.
+        // Past 16 entries per page of the array and its overflow tail the write-first touch is off, and the fast-insert limit with it.
         Assert.That(map.WritesFirst, Is.False, "the write-first touch stayed on past 16 entries per page");
         map.CheckInvariants();
         for (long i = 0; i < 2_000_000; i++)
