@@ -159,7 +159,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <summary>Whether inserts touch their bucket with a read-modify-write first (<see cref="_writeFirst"/>); for tests.</summary>
     internal bool WritesFirst => _writeFirst;
 
-    /// <summary>Count from which <see cref="_writeFirst"/> is turned off: 16 entries per 4 KiB page of the array (a page untouched by then: e^-16). Part of <see cref="_fastInsertLimit"/>.</summary>
+    /// <summary>
+    /// Count from which <see cref="_writeFirst"/> is turned off: 16 entries per 4 KiB page of the
+    /// array (a page untouched by then: e^-16); long.MaxValue while it is off, so that
+    /// <see cref="_writeFirst"/> could be derived from it. It is kept as a field of its own because
+    /// the insert tests it on every call: a byte compare instead of a 64-bit constant loaded into a
+    /// register; <c>CheckInvariants</c> verifies the two agree. Part of <see cref="_fastInsertLimit"/>.
+    /// </summary>
     private long _writeFirstUntil = long.MaxValue;
 
     /// <summary>
@@ -303,13 +309,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
     /// <summary>
     /// Turns <see cref="_writeFirst"/> on for an array of <paramref name="arrayBytes"/> just installed
-    /// for a capacity (when it is large enough to come straight from the OS, whose pages start
-    /// unmapped), or off; sets the fast-insert limit, which depends on it.
+    /// for a capacity (when the allocator says its pages start unmapped), or off; sets the
+    /// fast-insert limit, which depends on it. The only place that sets either field.
     /// </summary>
     private void SetWriteFirst(bool on, nuint arrayBytes = 0)
     {
-        _writeFirst = on && arrayBytes >= Memory.SystemAllocator.LargeBlock;
-        _writeFirstUntil = _writeFirst ? (long)(arrayBytes / 4096) * 16 : long.MaxValue;
+        _writeFirst = on && _allocator.PagesStartUnmapped(arrayBytes);
+        _writeFirstUntil = _writeFirst ? (long)(arrayBytes / Memory.LinuxPages.PageSize) * 16 : long.MaxValue;
         SyncFastInsertLimit();
     }
 

@@ -124,6 +124,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             Fail($"cached overflow limit {_overflowLimit} disagrees with TooManyOverflowBuckets at B = {_h.B}");
         }
+        if (_writeFirst != (_writeFirstUntil != long.MaxValue))
+        {
+            Fail($"write-first touch {_writeFirst} disagrees with its cut-off {_writeFirstUntil}");
+        }
         if (_fastInsertLimit != FastInsertLimit())
         {
             Fail($"cached fast-insert limit {_fastInsertLimit} differs from {FastInsertLimit()} (count limit {_growLimit}, noverflow {_h.NOverflow} of {_overflowLimit}, B {_h.B}, target {_targetB})");

@@ -33,6 +33,13 @@ internal abstract unsafe class NativeAllocator
     public virtual void PrefaultHalves(void* block, nuint half)
     {
     }
+
+    /// <summary>
+    /// Whether a block of <paramref name="bytes"/> from <see cref="Allocate"/> starts with its pages
+    /// unmapped, so that a read before the first write of a page maps the kernel's shared zero page
+    /// and the write faults a second time (Linux anonymous mappings). The default says no.
+    /// </summary>
+    public virtual bool PagesStartUnmapped(nuint bytes) => false;
 }
 
 /// <summary>
@@ -103,6 +110,9 @@ internal sealed unsafe class SystemAllocator : NativeAllocator
 
     /// <summary>Arrays at least this large are pre-faulted when a doubling allocates them.</summary>
     public const nuint PrefaultThreshold = 4 * 1024 * 1024;
+
+    /// <summary>Large blocks are fresh anonymous mappings on Linux (<see cref="LinuxPages.Map"/>).</summary>
+    public override bool PagesStartUnmapped(nuint bytes) => bytes >= LargeBlock && OperatingSystem.IsLinux();
 }
 
 /// <summary>
@@ -119,6 +129,9 @@ internal static unsafe partial class LinuxPages
     private const int MapAnonymous = 0x20;
     private const int MadvHugePage = 14;
     private const int MadvPopulateWrite = 23;
+
+    /// <summary>The size of a page, the unit the kernel maps and faults in.</summary>
+    public const nuint PageSize = 4096;
 
     /// <summary>Mappings at least this large ask for transparent huge pages when <see cref="UseHugePages"/> is on.</summary>
     public const nuint HugePageThreshold = 4 * 1024 * 1024;
@@ -380,8 +393,6 @@ internal static unsafe class PageWorker
     /// <summary>Arrays waiting to be pre-faulted at once; a doubling beyond that is not pre-faulted.</summary>
     internal const int MaxPopulateJobs = 8;
 
-    private const nuint PageSize = 4096;
-
     /// <summary>An array being faulted in: its two halves, <see cref="Done"/> bytes of each so far.</summary>
     private struct PopulateJob
     {
@@ -475,7 +486,7 @@ internal static unsafe class PageWorker
         {
             // The upper half's slice starts on a page boundary at or below its first byte.
             byte* high = low + half + offset;
-            byte* highPage = (byte*)((nuint)high & ~(PageSize - 1));
+            byte* highPage = (byte*)((nuint)high & ~(LinuxPages.PageSize - 1));
             error = LinuxPages.PopulateNow(highPage, length + (nuint)(high - highPage));
         }
         if (error == 0)
