@@ -343,47 +343,52 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// empty new bucket and nothing is reserved, and only live cells are visited. Still
     /// transactional: every key is hashed, which may throw, before the first cell is marked.
     /// </summary>
+    /// <remarks>
+    /// Nothing here branches on a hash: whether an entry goes to X or Y is a random bit, and a
+    /// branch on it mispredicted for half the entries, each only once the key's hash was known.
+    /// The bit is shifted into the mask, the destination and its cell are selected by arithmetic,
+    /// and the eight evacuated marks are stored at once. Builds from empty, alternating processes:
+    /// 10^3-entry maps 34.6 -> 27.5 ns per insert with the hash bit alone, 23.6 with the rest
+    /// (and <see cref="EvacuateShortChain"/>); 10^5 48.0 -> 41.6 ns; 10^7 108-127 -> 105-110 ns.
+    /// </remarks>
     private void EvacuateLoneBucket(byte* b, nuint oldbucket, nuint newbit)
     {
-        uint live = Bucket<TKey, TValue>.MatchLive(b);
+        ulong tags = *(ulong*)b;
+        uint live = Bucket<TKey, TValue>.MatchLive(tags);
         uint toY = 0;
         byte* yb = null;
         if (!IsSameSizeGrow)
         {
             ulong seed = _seed;
+            int ybit = BitOperations.TrailingZeroCount(newbit);
             for (uint m = live; m != 0; m &= m - 1)
             {
-                nuint i = (nuint)BitOperations.TrailingZeroCount(m);
-                if (((nuint)THasher.Hash(in *Bucket<TKey, TValue>.Key(b, i), seed) & newbit) != 0)
-                {
-                    toY |= 1u << (int)i;
-                }
+                int i = BitOperations.TrailingZeroCount(m);
+                // No branch on the hash: its bit is random, and a branch on it mispredicted half the time.
+                toY |= (uint)(THasher.Hash(in *Bucket<TKey, TValue>.Key(b, (nuint)i), seed) >> ybit & 1) << i;
             }
             yb = Bucket<TKey, TValue>.At(_h.Buckets, oldbucket + newbit);
         }
         byte* xb = Bucket<TKey, TValue>.At(_h.Buckets, oldbucket);
         nuint xi = 0, yi = 0;
-        for (nuint i = 0; i < BucketCount; i++)
+        ulong marks = EvacuatedEmpty * 0x0101010101010101UL;
+        nint ydelta = (nint)(yb - xb);
+        for (uint m = live; m != 0; m &= m - 1)
         {
-            byte top = b[i];
-            if (top < MinTopHash)
-            {
-                b[i] = EvacuatedEmpty;
-            }
-            else if ((toY & (1u << (int)i)) != 0)
-            {
-                b[i] = EvacuatedY;
-                Bucket<TKey, TValue>.CopyCell(yb, yi++, top, b, i);
-            }
-            else
-            {
-                b[i] = EvacuatedX;
-                Bucket<TKey, TValue>.CopyCell(xb, xi++, top, b, i);
-            }
+            int i = BitOperations.TrailingZeroCount(m);
+            nuint y = (nuint)((toY >> i) & 1);
+            nuint sel = 0 - y;
+            byte* dst = xb + (ydelta & (nint)sel);
+            nuint di = xi + ((yi - xi) & sel);
+            Bucket<TKey, TValue>.CopyCell(dst, di, (byte)(tags >> (i * 8)), b, (nuint)i);
+            yi += y;
+            xi += 1 - y;
+            marks -= (ulong)((EvacuatedEmpty - EvacuatedX) - y) << (i * 8);
         }
+        *(ulong*)b = marks;
     }
 
-    /// <summary>Evacuates a chain with overflow buckets, its X/Y decisions in one stack word up to 8 buckets (nearly always), else in a pooled array.</summary>
+    /// <summary>Evacuates a chain with overflow buckets, its X/Y decisions in one register up to 8 buckets (nearly always), else in a pooled array.</summary>
     /// <remarks>Inlined into <see cref="Evacuate"/>, where this code was before it had a name.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EvacuateChainOf(byte* b, nuint oldbucket, nuint newbit)
@@ -395,12 +400,82 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
         if (cells <= 64)
         {
-            ulong toY = 0;
-            EvacuateChain(b, oldbucket, newbit, new Span<ulong>(ref toY));
+            EvacuateShortChain(b, oldbucket, newbit);
         }
         else
         {
             EvacuateLongChain(b, oldbucket, newbit, cells);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="EvacuateChain"/> for a chain of at most 8 buckets (nearly every chain): the X/Y
+    /// decisions in one register, bit 8 * (bucket in chain) + cell; the second pass visits only live
+    /// cells and stores each old bucket's eight evacuated marks at once. Transactional as
+    /// <see cref="EvacuateChain"/>: every key is hashed and the overflow reserved before anything moves.
+    /// </summary>
+    private void EvacuateShortChain(byte* b, nuint oldbucket, nuint newbit)
+    {
+        bool sameSize = IsSameSizeGrow;
+        ulong seed = _seed;
+        ulong toY = 0;
+        nuint live = 0;
+        int n = 0;
+        int ybit = BitOperations.TrailingZeroCount(newbit);
+        for (byte* p = b; p != null; p = Bucket<TKey, TValue>.Overflow(p), n += (int)BucketCount)
+        {
+            uint m = Bucket<TKey, TValue>.MatchLive(p);
+            live += (nuint)BitOperations.PopCount(m);
+            if (!sameSize)
+            {
+                for (; m != 0; m &= m - 1)
+                {
+                    int i = BitOperations.TrailingZeroCount(m);
+                    // The hash's bit shifted in, not branched on (see EvacuateLoneBucket).
+                    toY |= (THasher.Hash(in *Bucket<TKey, TValue>.Key(p, (nuint)i), seed) >> ybit & 1) << (n + i);
+                }
+            }
+        }
+        nuint ny = (nuint)BitOperations.PopCount(toY);
+        nuint nx = live - ny;
+        ReserveOverflow((nx > BucketCount ? (nx - 1) / BucketCount : 0) + (ny > BucketCount ? (ny - 1) / BucketCount : 0));
+
+        // Nothing below can throw.
+        byte* xb = Bucket<TKey, TValue>.At(_h.Buckets, oldbucket);
+        byte* yb = sameSize ? null : Bucket<TKey, TValue>.At(_h.Buckets, oldbucket + newbit);
+        nuint xi = 0, yi = 0;
+        n = 0;
+        for (byte* p = b; p != null; p = Bucket<TKey, TValue>.Overflow(p), n += (int)BucketCount)
+        {
+            ulong tags = *(ulong*)p;
+            uint y = (uint)(toY >> n);
+            ulong marks = EvacuatedEmpty * 0x0101010101010101UL;
+            for (uint m = Bucket<TKey, TValue>.MatchLive(tags); m != 0; m &= m - 1)
+            {
+                int i = BitOperations.TrailingZeroCount(m);
+                byte top = (byte)(tags >> (i * 8));
+                if ((y & (1u << i)) != 0)
+                {
+                    if (yi == BucketCount)
+                    {
+                        yb = NewOverflow(yb); // reserved above: cannot allocate
+                        yi = 0;
+                    }
+                    Bucket<TKey, TValue>.CopyCell(yb, yi++, top, p, (nuint)i);
+                    marks -= (ulong)(EvacuatedEmpty - EvacuatedY) << (i * 8);
+                }
+                else
+                {
+                    if (xi == BucketCount)
+                    {
+                        xb = NewOverflow(xb);
+                        xi = 0;
+                    }
+                    Bucket<TKey, TValue>.CopyCell(xb, xi++, top, p, (nuint)i);
+                    marks -= (ulong)(EvacuatedEmpty - EvacuatedX) << (i * 8);
+                }
+            }
+            *(ulong*)p = marks;
         }
     }
 
