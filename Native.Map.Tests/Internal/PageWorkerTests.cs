@@ -247,6 +247,40 @@ public sealed class PageWorkerTests : LeakCheckedTest
         Assert.That(small.WritesFirst, Is.False, "an array from the allocator's heap has no untouched pages to speak of");
     }
 
+    [Test]
+    public void OverflowBuckets_TakeOnePageFaultPerPage_NotTwo()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("Counts the process's minor page faults in /proc/self/stat.");
+        }
+        WaitForIdleWorker();
+        // Capacity 10^6: 2^18 buckets and a preallocated tail of 2^14 overflow buckets. After
+        // 400,000 inserts every page of the array has been touched, so the faults of the next
+        // 1.2 million come from overflow buckets, first the tail's, then chunks'. Taking one read
+        // its sentinel slot first: on an untouched page that mapped the zero page, and the insert's
+        // write right after faulted again.
+        using var map = new NativeMap<long, long>(1_000_000);
+        var keys = new SplitMix64(20261125);
+        for (long i = 0; i < 400_000; i++)
+        {
+            map[(long)keys.Next()] = i;
+        }
+        long overflowBefore = map.GetStats().OverflowBucketCount;
+        long before = MinorFaults();
+        for (long i = 0; i < 1_200_000; i++)
+        {
+            map[(long)keys.Next()] = i;
+        }
+        long faults = MinorFaults() - before;
+        long overflowPages = (map.GetStats().OverflowBucketCount - overflowBefore) * Native.Map.Core.Bucket<long, long>.Size / 4096;
+        TestContext.Out.WriteLine($"{faults} minor faults while {overflowPages} pages' worth of overflow buckets were taken");
+        Assert.That(map.GetStats().B, Is.EqualTo(18), "the map grew: its new array's faults would count too");
+        Assert.That(overflowPages, Is.GreaterThan(1_000), "too few overflow buckets for the count to mean anything");
+        Assert.That(faults, Is.LessThan(overflowPages * 13 / 10 + 500), "overflow buckets fault twice per page: a read maps the zero page first");
+        map.CheckInvariants();
+    }
+
     private static long MinorFaults()
     {
         string stat = File.ReadAllText("/proc/self/stat");

@@ -108,6 +108,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             AddOverflowChunk(1);
         }
         ovf = extra->NextOverflow;
+        // A write first, changing nothing: the preallocated tail is used up over the map's life,
+        // and reading the sentinel slot of a page not yet touched would map the kernel's zero page,
+        // which the insert's write right after faults again to copy (see _writeFirst).
+        *(ulong*)(ovf + Bucket<TKey, TValue>.OverflowOffset) |= _zeroOperand;
         if (Bucket<TKey, TValue>.Overflow(ovf) == null)
         {
             // Not the last preallocated bucket: bump the pointer.
