@@ -214,11 +214,7 @@ public sealed class PageWorkerTests : LeakCheckedTest
     [Test]
     public void CapacityArray_TakesOnePageFaultPerPage_NotTwo()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            Assert.Ignore("Counts the process's minor page faults in /proc/self/stat.");
-        }
-        WaitForIdleWorker();
+        RequireFaultCounts();
         // Capacity 10^6: 2^18 buckets, 37.7 MB, 9,216 pages, each first touched by an insert. An
         // insert that read its bucket first would map the zero page, then fault again to write.
         using var map = new NativeMap<long, long>(1_000_000);
@@ -250,11 +246,7 @@ public sealed class PageWorkerTests : LeakCheckedTest
     [Test]
     public void OverflowBuckets_TakeOnePageFaultPerPage_NotTwo()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            Assert.Ignore("Counts the process's minor page faults in /proc/self/stat.");
-        }
-        WaitForIdleWorker();
+        RequireFaultCounts();
         // Capacity 10^6: 2^18 buckets and a preallocated tail of 2^14 overflow buckets. After
         // 400,000 inserts every page of the array has been touched, so the faults of the next
         // 1.2 million come from overflow buckets, first the tail's, then chunks'. Taking one read
@@ -279,6 +271,16 @@ public sealed class PageWorkerTests : LeakCheckedTest
         Assert.That(overflowPages, Is.GreaterThan(1_000), "too few overflow buckets for the count to mean anything");
         Assert.That(faults, Is.LessThan(overflowPages * 13 / 10 + 500), "overflow buckets fault twice per page: a read maps the zero page first");
         map.CheckInvariants();
+    }
+
+    /// <summary>Fault-counting tests run on Linux only, each once the page worker is idle so that the counts are its own.</summary>
+    private static void RequireFaultCounts()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("Counts the process's minor page faults in /proc/self/stat.");
+        }
+        WaitForIdleWorker();
     }
 
     private static long MinorFaults()
