@@ -504,11 +504,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     /// <summary>
-    /// The move itself, transactional unlike Go's: pass 1 decides every destination (the hasher may
-    /// throw), then the overflow buckets the destinations need are reserved (allocation may throw),
-    /// and only then do entries move. Destinations X and Y are empty: nothing is inserted into a new
-    /// bucket before its old bucket is evacuated. <paramref name="toY"/> is zeroed scratch with a bit
-    /// per cell of the chain.
+    /// The move of a chain of any length (since <see cref="EvacuateShortChain"/>, only those of more
+    /// than 8 buckets come here), transactional unlike Go's: pass 1 decides every destination (the
+    /// hasher may throw), then the overflow buckets the destinations need are reserved (allocation
+    /// may throw), and only then do entries move. Destinations X and Y are empty: nothing is inserted
+    /// into a new bucket before its old bucket is evacuated. <paramref name="toY"/> is zeroed scratch
+    /// with a bit per cell of the chain. It still branches on each entry's X/Y bit: a long chain
+    /// comes only from crafted collisions, and its length is the cost.
     /// </summary>
     private void EvacuateChain(byte* b, nuint oldbucket, nuint newbit, Span<ulong> toY)
     {
