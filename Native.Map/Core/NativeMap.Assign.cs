@@ -210,8 +210,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         byte* b = Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask);
         if (_writeFirst)
         {
-            // Changes no bit; makes this insert's first access to the page a write (see _writeFirst).
-            *(ulong*)b |= _zeroOperand;
+            TouchForWrite(b);
         }
         byte top = TopHash(hash);
         // The same match loop as AssignSlot's, written out: shared through an inlined helper that

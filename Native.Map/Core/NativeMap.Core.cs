@@ -176,6 +176,14 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// </summary>
     private readonly ulong _zeroOperand = 0UL;
 
+    /// <summary>
+    /// Makes this access the first to <paramref name="p"/>'s page a write without changing a bit
+    /// (<c>or [p], 0</c>): on a page nothing has touched, a read would map the kernel's zero page and
+    /// the write right after would fault again to replace it (see <see cref="_writeFirst"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void TouchForWrite(byte* p) => *(ulong*)p |= _zeroOperand;
+
     /// <summary>Test hook: keep hash0 fixed (no re-seeding), so crafted collisions stay collisions.</summary>
     private readonly bool _fixedSeed;
 

@@ -108,10 +108,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             AddOverflowChunk(1);
         }
         ovf = extra->NextOverflow;
-        // A write first, changing nothing: the preallocated tail is used up over the map's life,
-        // and reading the sentinel slot of a page not yet touched would map the kernel's zero page,
-        // which the insert's write right after faults again to copy (see _writeFirst).
-        *(ulong*)(ovf + Bucket<TKey, TValue>.OverflowOffset) |= _zeroOperand;
+        // The preallocated tail (or a chunk) is used up over the map's life: the sentinel slot may
+        // be on a page nothing has touched yet.
+        TouchForWrite(ovf + Bucket<TKey, TValue>.OverflowOffset);
         if (Bucket<TKey, TValue>.Overflow(ovf) == null)
         {
             // Not the last preallocated bucket: bump the pointer.
@@ -376,21 +375,26 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         byte* xb = Bucket<TKey, TValue>.At(_h.Buckets, oldbucket);
         nuint xi = 0, yi = 0;
         ulong marks = EvacuatedEmpty * 0x0101010101010101UL;
-        nint ydelta = (nint)(yb - xb);
         for (uint m = live; m != 0; m &= m - 1)
         {
             int i = BitOperations.TrailingZeroCount(m);
             nuint y = (nuint)((toY >> i) & 1);
             nuint sel = 0 - y;
-            byte* dst = xb + (ydelta & (nint)sel);
-            nuint di = xi + ((yi - xi) & sel);
-            Bucket<TKey, TValue>.CopyCell(dst, di, (byte)(tags >> (i * 8)), b, (nuint)i);
+            Bucket<TKey, TValue>.CopyCell((byte*)Pick(sel, (nuint)xb, (nuint)yb), Pick(sel, xi, yi), (byte)(tags >> (i * 8)), b, (nuint)i);
             yi += y;
             xi += 1 - y;
             marks -= (ulong)((EvacuatedEmpty - EvacuatedX) - y) << (i * 8);
         }
         *(ulong*)b = marks;
     }
+
+    /// <summary>
+    /// <paramref name="x"/> where <paramref name="sel"/> is all zeros, <paramref name="y"/> where it is
+    /// all ones: the evacuations' choice between the X and Y destination without a branch on the
+    /// entry's random X/Y bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint Pick(nuint sel, nuint x, nuint y) => (x & ~sel) | (y & sel);
 
     /// <summary>Evacuates a chain with overflow buckets, its X/Y decisions in one register up to 8 buckets (nearly always), else in a pooled array.</summary>
     /// <remarks>Inlined into <see cref="Evacuate"/>, where this code was before it had a name.</remarks>
@@ -462,8 +466,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 int i = BitOperations.TrailingZeroCount(m);
                 nuint y = (nuint)(ys >> i) & 1;
                 nuint sel = 0 - y;
-                byte* dst = (byte*)(((nuint)xb & ~sel) | ((nuint)yb & sel));
-                nuint di = (xi & ~sel) | (yi & sel);
+                byte* dst = (byte*)Pick(sel, (nuint)xb, (nuint)yb);
+                nuint di = Pick(sel, xi, yi);
                 if (di == BucketCount)
                 {
                     dst = NewOverflow(dst); // reserved above: cannot allocate
@@ -479,8 +483,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 }
                 Bucket<TKey, TValue>.CopyCell(dst, di, (byte)(tags >> (i * 8)), p, (nuint)i);
                 di++;
-                xi = (xi & sel) | (di & ~sel);
-                yi = (yi & ~sel) | (di & sel);
+                xi = Pick(sel, di, xi);
+                yi = Pick(sel, yi, di);
                 marks -= (ulong)((EvacuatedEmpty - EvacuatedX) - y) << (i * 8);
             }
             *(ulong*)p = marks;

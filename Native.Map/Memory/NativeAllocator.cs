@@ -67,9 +67,12 @@ internal sealed unsafe class SystemAllocator : NativeAllocator
         }
     }
 
+    /// <summary>Whether a block of <paramref name="bytes"/> is (or was) a mapping of its own (<see cref="LinuxPages.Map"/>) rather than from the C heap.</summary>
+    private static bool IsMapping(nuint bytes) => bytes >= LargeBlock && OperatingSystem.IsLinux();
+
     public override void* Allocate(nuint bytes, bool zeroed)
     {
-        if (bytes >= LargeBlock && OperatingSystem.IsLinux())
+        if (IsMapping(bytes))
         {
             return LinuxPages.Map(bytes);
         }
@@ -87,7 +90,7 @@ internal sealed unsafe class SystemAllocator : NativeAllocator
 
     public override void Free(void* block, nuint bytes)
     {
-        if (bytes >= LargeBlock && OperatingSystem.IsLinux())
+        if (IsMapping(bytes))
         {
             LinuxPages.Unmap(block, bytes);
             return;
@@ -112,7 +115,7 @@ internal sealed unsafe class SystemAllocator : NativeAllocator
     public const nuint PrefaultThreshold = 4 * 1024 * 1024;
 
     /// <summary>Large blocks are fresh anonymous mappings on Linux (<see cref="LinuxPages.Map"/>).</summary>
-    public override bool PagesStartUnmapped(nuint bytes) => bytes >= LargeBlock && OperatingSystem.IsLinux();
+    public override bool PagesStartUnmapped(nuint bytes) => IsMapping(bytes);
 }
 
 /// <summary>
