@@ -40,13 +40,14 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
         /// <summary>
         /// Cells still to return from the current group of plain buckets, valid while the map's
-        /// version equals <see cref="_version"/>: bit 8g + r stands for the cell at rotated position
-        /// r (cell (r + offset) % 8) of bucket g of the group, which starts at <see cref="_groupBase"/>.
+        /// version equals <see cref="_version"/> and the walk's stamp this copy's: bit 8g + r stands
+        /// for the cell at rotated position r (cell (r + offset) % 8) of bucket g of the group,
+        /// <c>_groupBase[g]</c>.
         /// </summary>
         private ulong _groupMask;
 
-        /// <summary>The first bucket of the group <see cref="_groupMask"/> describes.</summary>
-        private byte* _groupBase;
+        /// <summary>The buckets of the group <see cref="_groupMask"/> describes (<see cref="IteratorState.Members"/>).</summary>
+        private byte** _groupBase;
 
         private int _version;
 
@@ -88,10 +89,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         public bool MoveNext()
         {
             ulong mask = _groupMask;
-            if (mask != 0 && _version == _map._version)
+            if (mask != 0 && _version == _map._version && _state!.Stamp == (uint)_ticket)
             {
-                // Fast path: the rest of a group of plain buckets, and nothing has written to the
-                // map since its mask was taken, so every cell in the mask is still live and in place.
+                // Fast path: the rest of a group of plain buckets, nothing has written to the map
+                // since its mask was taken, so every cell in the mask is still live and in place, and
+                // no copy of this enumerator has stepped the shared walk since, so the state's member
+                // table still lists this group's buckets (a copy left behind throws in Advance).
                 TakeNext(mask);
                 return true;
             }
@@ -130,8 +133,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             /// <summary>The group's cells after <see cref="Current"/>, or 0 (the next call takes the slow path).</summary>
             public ulong Mask;
 
-            /// <summary>The group's first bucket.</summary>
-            public byte* Base;
+            /// <summary>The group's buckets.</summary>
+            public byte** Base;
 
             /// <summary>The map version <see cref="Mask"/> is valid for.</summary>
             public int Version;
@@ -224,98 +227,105 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             }
             int j = BitOperations.TrailingZeroCount(mask);
             nuint g = (nuint)(j >> 3);
-            SavePosition(s, s.GroupBase + g * (nuint)Core.Bucket<TKey, TValue>.Size, s.Bucket - ((nuint)s.GroupCount - 1 - g));
+            SavePosition(s, s.Members[g], s.NextOf(g));
             s.I = (byte)(j & 7);
         }
 
         /// <summary>
         /// The bucket-to-bucket step of <see cref="NativeMap{TKey, TValue, THasher}.IterNext"/> for a
-        /// walk that nothing has written to since the last group was read: the overflow chain of the
-        /// group's last bucket one bucket at a time, else the next up to eight array buckets as one
-        /// group (ending early at a bucket with an overflow chain), until a group has a live cell.
-        /// Returns false, with the position saved, where the general walker must decide: the end of
-        /// the iteration or an evacuated bucket.
+        /// walk that nothing has written to since the last group was read: the next up to eight
+        /// buckets in walk order as one group (the overflow chain of the last bucket first, then array
+        /// buckets, each followed by its chain), listed in <see cref="IteratorState.Members"/>, until
+        /// a group has a live cell. Returns false, with the position saved, where the general walker
+        /// must decide: the end of the iteration or an evacuated bucket.
         /// </summary>
         /// <remarks>
         /// One mask for up to eight buckets, rather than one per bucket, because the end of a mask is a
         /// branch on the number of live cells, which no predictor learns, and each end was a call.
         /// The visiting order is the same as a bucket-at-a-time walk. Measured over 10^7 entries, an
         /// iteration harness with alternating processes: a mask per bucket 3.5-4.0 ns/entry
-        /// (3.8-4.1x Dictionary), groups 2.8-3.1 (2.8-3.1x); at 10^6 3.95 -> 2.72. Gathering the
-        /// eight tophash words and overflow pointers with AVX2 instead of the loop was slower
-        /// (3.2-3.6 ns/entry: gathers are microcoded). Reached only through <see cref="Advance"/>,
-        /// which is never inlined: with profile-guided optimisation the JIT inlined the group step into
-        /// the demo's <c>foreach</c>, which then ran at 3.7-3.9 ns/entry instead of 2.85-3.15.
+        /// (3.8-4.1x Dictionary), groups 2.8-3.1 (2.8-3.1x); at 10^6 3.95 -> 2.72. A group used to
+        /// be consecutive array buckets (an entry's bucket was base + 144 * (bit / 8)), cut after each
+        /// bucket with an overflow chain and each overflow bucket a group of its own, so at load 6 a
+        /// group held about half its eight buckets; the member table lets chains run inside a group.
+        /// Gathering the eight tophash words and overflow pointers with AVX2 instead of the loop was
+        /// slower (3.2-3.6 ns/entry: gathers are microcoded). Reached only through
+        /// <see cref="Advance"/>, which is never inlined: with profile-guided optimisation the JIT
+        /// inlined the group step into the demo's <c>foreach</c>, which then ran at 3.7-3.9 ns/entry
+        /// instead of 2.85-3.15.
         /// </remarks>
         private static bool NextPlainGroup(NativeMap<TKey, TValue, THasher> map, IteratorState s, ref Step step)
         {
             byte* b = s.Bptr;
             nuint bucket = s.Bucket;
             nuint end = (nuint)1 << s.B;
+            byte** members = s.Members;
+            // Only an array the map has since grown out of can hold evacuated buckets (no write
+            // has happened since the last group, or the version check would have stopped us).
+            bool mayBeEvacuated = s.Buckets != map._h.Buckets;
             while (true)
             {
-                byte* ovf = Core.Bucket<TKey, TValue>.Overflow(b);
-                if (ovf != null)
-                {
-                    b = ovf;
-                    if (Core.Bucket<TKey, TValue>.Evacuated(b))
-                    {
-                        return SavePosition(s, b, bucket);
-                    }
-                    ulong live = Rotate(Core.Bucket<TKey, TValue>.MatchLive(b), s.Offset);
-                    if (live != 0)
-                    {
-                        EnterGroup(s, b, 1, bucket, live, ref step);
-                        return true;
-                    }
-                    continue;
-                }
-                if (bucket == end)
-                {
-                    bucket = 0;
-                    s.Wrapped = true;
-                }
-                if (bucket == s.StartBucket && s.Wrapped)
-                {
-                    // End of the array: the general walker finishes (and releases the registration).
-                    return SavePosition(s, null, bucket);
-                }
-                nuint count = Math.Min((nuint)8, (s.Wrapped ? s.StartBucket : end) - bucket);
-                byte* first = Core.Bucket<TKey, TValue>.At(s.Buckets, bucket);
-                // Only an array the map has since grown out of can hold evacuated buckets (no write
-                // has happened since the last group, or the version check would have stopped us).
-                bool mayBeEvacuated = s.Buckets != map._h.Buckets;
                 ulong mask = 0;
                 nuint g = 0;
-                while (g < count)
+                while (g < 8)
                 {
-                    byte* p = first + g * (nuint)Core.Bucket<TKey, TValue>.Size;
-                    if (mayBeEvacuated && Core.Bucket<TKey, TValue>.Evacuated(p))
+                    byte* p = Core.Bucket<TKey, TValue>.Overflow(b);
+                    if (p != null)
                     {
-                        break;
+                        if (Core.Bucket<TKey, TValue>.Evacuated(p))
+                        {
+                            if (g == 0)
+                            {
+                                return SavePosition(s, p, bucket);
+                            }
+                            break;
+                        }
                     }
-                    if (bucket + g + OverflowPrefetchDistance < end)
+                    else
                     {
-                        Core.Bucket<TKey, TValue>.PrefetchOverflowOf(p + OverflowPrefetchDistance * Core.Bucket<TKey, TValue>.Size);
+                        if (bucket == end)
+                        {
+                            if (g != 0)
+                            {
+                                break; // a group does not wrap
+                            }
+                            bucket = 0;
+                            s.Wrapped = true;
+                        }
+                        if (bucket == s.StartBucket && s.Wrapped)
+                        {
+                            if (g == 0)
+                            {
+                                // End of the array: the general walker finishes (and releases the registration).
+                                return SavePosition(s, null, bucket);
+                            }
+                            break;
+                        }
+                        p = Core.Bucket<TKey, TValue>.At(s.Buckets, bucket);
+                        if (mayBeEvacuated && Core.Bucket<TKey, TValue>.Evacuated(p))
+                        {
+                            if (g == 0)
+                            {
+                                // An evacuated bucket: the general walker takes it from the top.
+                                return SavePosition(s, p, bucket + 1);
+                            }
+                            break;
+                        }
+                        if (bucket + OverflowPrefetchDistance < end)
+                        {
+                            Core.Bucket<TKey, TValue>.PrefetchOverflowOf(p + OverflowPrefetchDistance * Core.Bucket<TKey, TValue>.Size);
+                        }
+                        bucket++;
                     }
+                    members[g] = p;
+                    s.NextOf(g) = bucket;
                     mask |= (ulong)Core.Bucket<TKey, TValue>.MatchLive(p) << (int)(g * 8);
+                    b = p;
                     g++;
-                    if (Core.Bucket<TKey, TValue>.Overflow(p) != null)
-                    {
-                        break; // its chain comes before the next array bucket
-                    }
                 }
-                mask = RotateEach(mask, s.Offset);
-                if (g == 0)
-                {
-                    // An evacuated bucket: the general walker takes it from the top.
-                    return SavePosition(s, first, bucket + 1);
-                }
-                bucket += g;
-                b = first + (g - 1) * (nuint)Core.Bucket<TKey, TValue>.Size;
                 if (mask != 0)
                 {
-                    EnterGroup(s, first, (byte)g, bucket, mask, ref step);
+                    EnterGroup(s, (byte)g, bucket, RotateEach(mask, s.Offset), ref step);
                     return true;
                 }
             }
@@ -365,17 +375,18 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 return false;
             }
-            EnterGroup(s, b, 1, next, cells, ref step);
+            s.Members[0] = b;
+            s.NextOf(0) = next;
+            EnterGroup(s, 1, next, cells, ref step);
             return true;
         }
 
-        /// <summary>Starts the group of <paramref name="count"/> buckets at <paramref name="first"/> (cells <paramref name="cells"/>, not empty; array index <paramref name="next"/> after it) and returns its first cell in <paramref name="step"/>.</summary>
+        /// <summary>Starts the group of the first <paramref name="count"/> buckets of <see cref="IteratorState.Members"/> (cells <paramref name="cells"/>, not empty; array index <paramref name="next"/> after it) and returns its first cell in <paramref name="step"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void EnterGroup(IteratorState s, byte* first, byte count, nuint next, ulong cells, ref Step step)
+        private static void EnterGroup(IteratorState s, byte count, nuint next, ulong cells, ref Step step)
         {
-            s.GroupBase = first;
-            s.GroupCount = count;
-            s.Bptr = first + (nuint)(count - 1) * (nuint)Core.Bucket<TKey, TValue>.Size;
+            byte** first = s.Members;
+            s.Bptr = first[count - 1];
             s.Bucket = next;
             s.I = ResumeFromMask;
             uint j = (uint)BitOperations.TrailingZeroCount(cells);
@@ -395,9 +406,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
         /// <summary>The entry at bit <paramref name="j"/> of a group mask of the group starting at <paramref name="groupBase"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static KeyValuePair<TKey, TValue> Entry(byte* groupBase, uint j, byte offset)
+        private static KeyValuePair<TKey, TValue> Entry(byte** groupBase, uint j, byte offset)
         {
-            byte* b = groupBase + (nuint)(j >> 3) * (nuint)Core.Bucket<TKey, TValue>.Size;
+            byte* b = groupBase[j >> 3];
             nuint slot = (nuint)((j + offset) & (Core.MapConstants.BucketCount - 1));
             return new KeyValuePair<TKey, TValue>(*Core.Bucket<TKey, TValue>.Key(b, slot), *Core.Bucket<TKey, TValue>.Value(b, slot));
         }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Native.Map.Core;
 
 /// <summary>
@@ -35,7 +38,7 @@ internal sealed unsafe class IteratorState
     /// <summary>The array holding the enumeration's current bucket, when that is another (an old array walked during a growth); pinned as well.</summary>
     public byte* CurrentPin;
 
-    /// <summary>The current bucket (the group's last one), or null to take array bucket <see cref="Bucket"/> next.</summary>
+    /// <summary>The current bucket (the group's last member), or null to take array bucket <see cref="Bucket"/> next.</summary>
     public byte* Bptr;
 
     /// <summary>The array bucket the enumeration started at.</summary>
@@ -66,9 +69,23 @@ internal sealed unsafe class IteratorState
     /// </summary>
     public bool PlainWalk;
 
-    /// <summary>The first bucket of the current group: consecutive array buckets, or one overflow bucket.</summary>
-    public byte* GroupBase;
+    /// <summary>
+    /// The current group's buckets in walk order (array buckets and the overflow buckets chained
+    /// behind them), entries 0-7 of a pinned array; entries 8-15 hold, for each, the array index
+    /// after the array bucket it belongs to (where the walk goes once its chain ends).
+    /// </summary>
+    public readonly byte** Members;
 
-    /// <summary>How many buckets the current group has (1 to 8); the last is <see cref="Bptr"/>.</summary>
-    public byte GroupCount;
+    /// <summary>Keeps <see cref="Members"/>' storage (on the pinned object heap) alive.</summary>
+    private readonly nuint[] _members;
+
+    /// <summary>Allocates the member table.</summary>
+    public IteratorState()
+    {
+        _members = GC.AllocateArray<nuint>(2 * MapConstants.BucketCount, pinned: true);
+        Members = (byte**)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_members));
+    }
+
+    /// <summary>The array index after the array bucket of group member <paramref name="g"/>.</summary>
+    public ref nuint NextOf(nuint g) => ref ((nuint*)Members)[MapConstants.BucketCount + g];
 }

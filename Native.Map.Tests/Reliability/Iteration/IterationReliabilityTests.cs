@@ -336,6 +336,38 @@ public sealed class IterationReliabilityTests : LeakCheckedTest
         alloc.AssertClean();
     }
 
+    /// <summary>
+    /// A copy left behind throws on its very next <c>MoveNext</c>, before it returns anything: the
+    /// buckets of the group it was in are listed in the walk state the copies share, and the other
+    /// copy's step to a new group has rewritten that list, so the rest of its mask would name cells of
+    /// other buckets (empty ones among them). At load 5.9 the groups run through overflow chains.
+    /// </summary>
+    [Test]
+    public void EnumeratorCopy_LeftBehind_ThrowsAtItsNextStep_BeforeReturningAnything()
+    {
+        using var map = new NativeMap<long, long>();
+        for (long i = 0; i < 6_000; i++)
+        {
+            map[i] = i;
+        }
+        Assert.That(map.GetDebugState().B, Is.EqualTo(10), "6,000 entries in 1,024 buckets");
+        for (int trial = 0; trial < 20; trial++)
+        {
+            NativeMap<long, long>.Enumerator a = map.GetEnumerator();
+            Assert.That(a.MoveNext(), Is.True);
+            NativeMap<long, long>.Enumerator b = a;
+            // More steps than a group of eight full buckets has cells: b leaves a's group.
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.That(b.MoveNext(), Is.True);
+            }
+            Assert.Throws<InvalidOperationException>(() => a.MoveNext(), $"trial {trial}: the copy left behind stepped on");
+            b.Dispose();
+            a.Dispose();
+        }
+        Assert.That(map.GetDebugState().LiveIterators, Is.Zero);
+    }
+
     /// <summary>An enumerator handed on by value and run to the end by its receiver leaves the original only to dispose.</summary>
     [Test]
     public void EnumeratorCopy_RunByItsReceiver_ReturnsEverything_AndOriginalDisposes()
