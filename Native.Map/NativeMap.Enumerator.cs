@@ -227,8 +227,30 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             }
             int j = BitOperations.TrailingZeroCount(mask);
             nuint g = (nuint)(j >> 3);
-            SavePosition(s, s.Members[g], s.NextOf(g));
+            SavePosition(s, s.Members[g], NextArrayIndex(s, g));
             s.I = (byte)(j & 7);
+        }
+
+        /// <summary>
+        /// The array index after the array bucket that group member <paramref name="g"/> is or is
+        /// chained to: that of the last array bucket among members 0 to <paramref name="g"/> (an
+        /// overflow bucket lies outside the array's first 2^B buckets, in its preallocated tail or in
+        /// a chunk), else <see cref="IteratorState.GroupStartNext"/> (the chain began before the
+        /// group). Worked out here, where a write ends the fast path, rather than stored with every
+        /// member of every group.
+        /// </summary>
+        private static nuint NextArrayIndex(IteratorState s, nuint g)
+        {
+            nuint arrayBytes = ((nuint)1 << s.B) * (nuint)Core.Bucket<TKey, TValue>.Size;
+            for (nuint k = g + 1; k-- > 0;)
+            {
+                nuint offset = (nuint)(s.Members[k] - s.Buckets);
+                if (offset < arrayBytes)
+                {
+                    return offset / (nuint)Core.Bucket<TKey, TValue>.Size + 1;
+                }
+            }
+            return s.GroupStartNext;
         }
 
         /// <summary>
@@ -267,6 +289,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 ulong mask = 0;
                 nuint g = 0;
+                nuint start = bucket;
                 while (g < 8)
                 {
                     byte* p = Core.Bucket<TKey, TValue>.Overflow(b);
@@ -318,13 +341,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                         bucket++;
                     }
                     members[g] = p;
-                    s.NextOf(g) = bucket;
                     mask |= (ulong)Core.Bucket<TKey, TValue>.MatchLive(p) << (int)(g * 8);
                     b = p;
                     g++;
                 }
                 if (mask != 0)
                 {
+                    s.GroupStartNext = start;
                     EnterGroup(s, (byte)g, bucket, RotateEach(mask, s.Offset), ref step);
                     return true;
                 }
@@ -376,7 +399,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 return false;
             }
             s.Members[0] = b;
-            s.NextOf(0) = next;
+            s.GroupStartNext = next;
             EnterGroup(s, 1, next, cells, ref step);
             return true;
         }

@@ -71,10 +71,12 @@ internal sealed unsafe class IteratorState
 
     /// <summary>
     /// The current group's buckets in walk order (array buckets and the overflow buckets chained
-    /// behind them), entries 0-7 of a pinned array; entries 8-15 hold, for each, the array index
-    /// after the array bucket it belongs to (where the walk goes once its chain ends).
+    /// behind them), up to eight, in a pinned array.
     /// </summary>
     public readonly byte** Members;
+
+    /// <summary>The array index the walk stood at when the current group began: the one after the array bucket whose chain the group's first members continue, if they are overflow buckets.</summary>
+    public nuint GroupStartNext;
 
     /// <summary>Keeps <see cref="Members"/>' storage (on the pinned object heap) alive.</summary>
     private readonly nuint[] _members;
@@ -82,10 +84,7 @@ internal sealed unsafe class IteratorState
     /// <summary>Allocates the member table.</summary>
     public IteratorState()
     {
-        _members = GC.AllocateArray<nuint>(2 * MapConstants.BucketCount, pinned: true);
+        _members = GC.AllocateArray<nuint>(MapConstants.BucketCount, pinned: true);
         Members = (byte**)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_members));
     }
-
-    /// <summary>The array index after the array bucket of group member <paramref name="g"/>.</summary>
-    public ref nuint NextOf(nuint g) => ref ((nuint*)Members)[MapConstants.BucketCount + g];
 }
