@@ -42,12 +42,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         /// Cells still to return from the current group of plain buckets, valid while the map's
         /// version equals <see cref="_version"/> and the walk's stamp this copy's: bit 8g + r stands
         /// for the cell at rotated position r (cell (r + offset) % 8) of bucket g of the group,
-        /// <c>_groupBase[g]</c>.
+        /// <c>_groupMembers[g]</c>.
         /// </summary>
         private ulong _groupMask;
 
         /// <summary>The buckets of the group <see cref="_groupMask"/> describes (<see cref="IteratorState.Members"/>).</summary>
-        private byte** _groupBase;
+        private byte** _groupMembers;
 
         private int _version;
 
@@ -103,7 +103,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             if (Advance(_map, _state, _ticket, mask, _version, out Step step))
             {
                 _groupMask = step.Mask;
-                _groupBase = step.Base;
+                _groupMembers = step.Members;
                 _version = step.Version;
                 _ticket = step.Ticket;
                 _current = step.Current;
@@ -133,8 +133,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             /// <summary>The group's cells after <see cref="Current"/>, or 0 (the next call takes the slow path).</summary>
             public ulong Mask;
 
-            /// <summary>The group's buckets.</summary>
-            public byte** Base;
+            /// <summary>The group's buckets (<see cref="IteratorState.Members"/>).</summary>
+            public byte** Members;
 
             /// <summary>The map version <see cref="Mask"/> is valid for.</summary>
             public int Version;
@@ -414,7 +414,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             s.I = ResumeFromMask;
             uint j = (uint)BitOperations.TrailingZeroCount(cells);
             step.Mask = cells & (cells - 1);
-            step.Base = first;
+            step.Members = first;
             step.Current = Entry(first, j, s.Offset);
         }
 
@@ -424,14 +424,14 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             uint j = (uint)BitOperations.TrailingZeroCount(cells);
             _groupMask = cells & (cells - 1);
-            _current = Entry(_groupBase, j, _offset);
+            _current = Entry(_groupMembers, j, _offset);
         }
 
-        /// <summary>The entry at bit <paramref name="j"/> of a group mask of the group starting at <paramref name="groupBase"/>.</summary>
+        /// <summary>The entry at bit <paramref name="j"/> of a group mask of the group whose buckets <paramref name="members"/> lists.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static KeyValuePair<TKey, TValue> Entry(byte** groupBase, uint j, byte offset)
+        private static KeyValuePair<TKey, TValue> Entry(byte** members, uint j, byte offset)
         {
-            byte* b = groupBase[j >> 3];
+            byte* b = members[j >> 3];
             nuint slot = (nuint)((j + offset) & (Core.MapConstants.BucketCount - 1));
             return new KeyValuePair<TKey, TValue>(*Core.Bucket<TKey, TValue>.Key(b, slot), *Core.Bucket<TKey, TValue>.Value(b, slot));
         }
