@@ -82,7 +82,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <returns>The value stored for the key.</returns>
     /// <exception cref="KeyNotFoundException">Get: the key is not in the map.</exception>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
-    /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    /// <exception cref="InvalidOperationException">Set: another write is in progress (concurrent map writes). Get: the key's hash or equality code wrote to the map during the lookup (or another thread did).</exception>
     public TValue this[TKey key]
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -118,7 +118,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <param name="key">The key.</param>
     /// <param name="value">The value, or default when the key is absent.</param>
     /// <returns>Whether the key is in the map.</returns>
-    /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The map was disposed (also by the key's own hash or equality code during the lookup).</exception>
+    /// <exception cref="InvalidOperationException">The key's hash or equality code wrote to the map during the lookup (or another thread did).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGetValue(TKey key, out TValue value)
     {
@@ -136,7 +137,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <summary>The value of <paramref name="key"/>, or default when absent (Go's <c>m[k]</c>).</summary>
     /// <param name="key">The key.</param>
     /// <returns>The value or default.</returns>
-    /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The map was disposed (also by the key's own hash or equality code during the lookup).</exception>
+    /// <exception cref="InvalidOperationException">The key's hash or equality code wrote to the map during the lookup (or another thread did).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TValue GetValueOrDefault(TKey key)
     {
@@ -149,7 +151,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <summary>Whether <paramref name="key"/> is in the map.</summary>
     /// <param name="key">The key.</param>
     /// <returns>True when present.</returns>
-    /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The map was disposed (also by the key's own hash or equality code during the lookup).</exception>
+    /// <exception cref="InvalidOperationException">The key's hash or equality code wrote to the map during the lookup (or another thread did).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool ContainsKey(TKey key)
     {
@@ -450,8 +453,17 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     void ICollection<KeyValuePair<TKey, TValue>>.CopyTo(KeyValuePair<TKey, TValue>[] array, int arrayIndex) =>
         CopyTo(array, arrayIndex, static kv => kv);
 
-    private TValue* FindValueUnchecked(in TKey key) =>
-        _h.Count != 0 ? FindEntry(in key, THasher.Hash(in key, _seed), out _) : null;
+    private TValue* FindValueUnchecked(in TKey key)
+    {
+        if (_h.Count == 0)
+        {
+            return null;
+        }
+        int version = ReadVersion();
+        ulong hash = THasher.Hash(in key, _seed);
+        CheckUnchangedSince(version);
+        return FindEntry(in key, hash, version, out _);
+    }
 
     private void CopyTo<T>(T[] array, int index, Func<KeyValuePair<TKey, TValue>, T> select)
     {

@@ -42,7 +42,8 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <param name="found">Receives whether each key is present; at least as long as <paramref name="keys"/>.</param>
     /// <returns>How many keys were found.</returns>
     /// <exception cref="ArgumentException">An output span is shorter than <paramref name="keys"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The map was disposed (also by a key's own hash or equality code during the batch).</exception>
+    /// <exception cref="InvalidOperationException">A key's hash or equality code wrote to the map during the batch (or another thread did); the outputs of the keys before it may be written.</exception>
     public int TryGetValues(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> found)
     {
         if (values.Length < keys.Length || found.Length < keys.Length)
@@ -57,20 +58,23 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             found[..n].Clear();
             return 0;
         }
+        // Every path checks, after each call into the key's hash or equality code, that the map did
+        // not change since here (CheckUnchangedSince): the pipelines carry buckets computed keys ahead.
+        int version = ReadVersion();
         if ((ulong)ArrayBytes(_h.B) < _pipelinedLookupMinBytes)
         {
-            return TryGetValuesFromCache(keys, values, found);
+            return TryGetValuesFromCache(keys, values, found, version);
         }
         if (_h.OldBuckets == null && !ProbeCounters.Enabled)
         {
-            return TryGetValuesPipelined(keys, values, found);
+            return TryGetValuesPipelined(keys, values, found, version);
         }
         // Growing (or counting probes): two stages, each key's array decided when it is read.
         const int Ring = 2 * LookupStage;
         Span<ulong> hashes = stackalloc ulong[Ring];
         for (int j = 0; j < Math.Min(Ring, n); j++)
         {
-            hashes[j] = HashAndPrefetchTopHash(in keys[j]);
+            hashes[j] = HashAndPrefetchTopHash(in keys[j], version);
         }
         for (int j = 0; j < Math.Min(LookupStage, n); j++)
         {
@@ -86,9 +90,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             ulong hash = hashes[i & (Ring - 1)];
             if (i + Ring < n)
             {
-                hashes[i & (Ring - 1)] = HashAndPrefetchTopHash(in keys[i + Ring]);
+                hashes[i & (Ring - 1)] = HashAndPrefetchTopHash(in keys[i + Ring], version);
             }
-            hits += LookupInto(in keys[i], hash, prefetched: true, out values[i], out found[i]);
+            hits += LookupInto(in keys[i], hash, version, prefetched: true, out values[i], out found[i]);
         }
         GC.KeepAlive(this);
         return hits;
@@ -101,7 +105,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// stage 3 (prefetch the overflow bucket) to the lookup itself; and the spans are read through
     /// pointers, so the loop is not held back by reloads and bounds checks.
     /// </summary>
-    private int TryGetValuesPipelined(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> found)
+    private int TryGetValuesPipelined(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> found, int version)
     {
         const int Ring = 4 * LookupStage;
         byte** ringBucket = stackalloc byte*[Ring];
@@ -119,6 +123,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             for (int j = 0; j < Math.Min(3 * LookupStage, n); j++)
             {
                 Stage1(kp + j, j);
+                CheckUnchangedSince(version);
             }
             for (int j = 0; j < Math.Min(2 * LookupStage, n); j++)
             {
@@ -132,10 +137,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             for (; i + 3 * LookupStage < n; i++)
             {
                 Stage1(kp + i + 3 * LookupStage, i + 3 * LookupStage);
+                CheckUnchangedSince(version); // before anything reads a bucket stage 1 computed
                 Stage2(i + 2 * LookupStage);
                 Stage3(i + LookupStage);
                 int r = i & (Ring - 1);
-                hits += Resolve(kp + i, ringBucket[r], ringTop[r], vp + i, fp + i);
+                hits += Resolve(kp + i, ringBucket[r], ringTop[r], version, vp + i, fp + i);
             }
             for (; i < n; i++)
             {
@@ -148,7 +154,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     Stage3(i + LookupStage);
                 }
                 int r = i & (Ring - 1);
-                hits += Resolve(kp + i, ringBucket[r], ringTop[r], vp + i, fp + i);
+                hits += Resolve(kp + i, ringBucket[r], ringTop[r], version, vp + i, fp + i);
             }
         }
         GC.KeepAlive(this);
@@ -186,9 +192,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
     /// <summary>Looks <paramref name="key"/> up in the chain at <paramref name="b"/> and writes the outcome: 1 if found.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Resolve(TKey* key, byte* b, byte top, TValue* value, bool* found)
+    private int Resolve(TKey* key, byte* b, byte top, int version, TValue* value, bool* found)
     {
-        TValue* v = FindInChain(in *key, b, top, out _);
+        TValue* v = FindInChain(in *key, b, top, version, out _);
         if (v != null)
         {
             *value = *v;
@@ -201,13 +207,15 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     /// <summary>The batched lookup for a table that fits in cache: one plain lookup per key.</summary>
-    private int TryGetValuesFromCache(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> found)
+    private int TryGetValuesFromCache(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> found, int version)
     {
         int hits = 0;
         ulong seed = _seed;
         for (int i = 0; i < keys.Length; i++)
         {
-            hits += LookupInto(in keys[i], THasher.Hash(in keys[i], seed), prefetched: false, out values[i], out found[i]);
+            ulong hash = THasher.Hash(in keys[i], seed);
+            CheckUnchangedSince(version);
+            hits += LookupInto(in keys[i], hash, version, prefetched: false, out values[i], out found[i]);
         }
         GC.KeepAlive(this);
         return hits;
@@ -215,9 +223,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
     /// <summary>Looks one key up into its output cells: 1 if found, else 0 with default and false.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int LookupInto(in TKey key, ulong hash, bool prefetched, out TValue value, out bool found)
+    private int LookupInto(in TKey key, ulong hash, int version, bool prefetched, out TValue value, out bool found)
     {
-        TValue* v = FindEntry(in key, hash, out _, prefetched);
+        TValue* v = FindEntry(in key, hash, version, out _, prefetched);
         if (v != null)
         {
             value = *v;
@@ -231,9 +239,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
     /// <summary>Stage 1 of the batched lookup: hash, and prefetch the line with the tophash bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong HashAndPrefetchTopHash(in TKey key)
+    private ulong HashAndPrefetchTopHash(in TKey key, int version)
     {
         ulong hash = THasher.Hash(in key, _seed);
+        CheckUnchangedSince(version);
         if (Sse.IsSupported)
         {
             Sse.Prefetch0(Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask));

@@ -23,7 +23,8 @@ public static unsafe class NativeMapMarshal
     /// <param name="map">The map.</param>
     /// <param name="key">The key.</param>
     /// <returns>The value slot, valid until the next write to the map.</returns>
-    /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The map was disposed (also by the key's own hash or equality code during the lookup).</exception>
+    /// <exception cref="InvalidOperationException">The key's hash or equality code wrote to the map during the lookup (or another thread did).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ref TValue GetValueRefOrNullRef<TKey, TValue, THasher>(NativeMap<TKey, TValue, THasher> map, TKey key)
         where TKey : unmanaged

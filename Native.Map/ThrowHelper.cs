@@ -28,6 +28,11 @@ internal static class ThrowHelper
     [DoesNotReturn]
     public static void ThrowConcurrentIterationWrite() => throw new InvalidOperationException(ConcurrentIterationWriteMessage);
 
+    /// <summary>A lookup's call into the key's hash or equality code came back to a changed map.</summary>
+    [DoesNotReturn]
+    public static void ThrowChangedDuringRead() => throw new InvalidOperationException(
+        "The map changed while a lookup was running the key's hash or equality code: that code wrote to the map, or another thread did. Nothing was read from the changed map.");
+
     [DoesNotReturn]
     public static void ThrowDisposed(Type type) => throw new ObjectDisposedException(type.Name, "This NativeMap has been disposed; its native memory is freed.");
 

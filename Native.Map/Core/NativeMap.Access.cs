@@ -65,14 +65,15 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <summary>
     /// The value stored for <paramref name="key"/>, or null; <paramref name="storedKey"/> is the key as
     /// stored (what <see cref="IKeyHasher{TKey}.KeyEquals"/> matched). No flag checks: callers do
-    /// them. Go: mapaccess2 / mapaccessK.
+    /// them, and hash the key, checking after the hash that the map did not change since
+    /// <paramref name="version"/> (<see cref="ReadVersion"/>, read before it). Go: mapaccess2 / mapaccessK.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private TValue* FindEntry(in TKey key, ulong hash, out TKey* storedKey, bool prefetched = false)
+    private TValue* FindEntry(in TKey key, ulong hash, int version, out TKey* storedKey, bool prefetched = false)
     {
         if (ProbeCounters.Enabled)
         {
-            return FindEntryCountingProbes(in key, hash, out storedKey);
+            return FindEntryCountingProbes(in key, hash, version, out storedKey);
         }
         if (_h.Count != 0)
         {
@@ -81,7 +82,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 Bucket<TKey, TValue>.PrefetchRest(b);
             }
-            return FindInChain(in key, b, TopHash(hash), out storedKey);
+            return FindInChain(in key, b, TopHash(hash), version, out storedKey);
         }
         storedKey = null;
         return null;
@@ -93,9 +94,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// emptyRest cell or the end of the chain. Go: mapaccess's bucketloop. Shared by single and
     /// batched lookups. Returns the value pointer itself rather than a found flag and a slot, so that
     /// an inlined caller's hit path is one load (measured in the JIT's code: 10 instructions fewer).
+    /// After each key comparison, which may run user code, the map must not have changed since
+    /// <paramref name="version"/> (<see cref="CheckUnchangedSince"/>; nothing for built-in keys).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TValue* FindInChain(in TKey key, byte* b, byte top, out TKey* storedKey)
+    private TValue* FindInChain(in TKey key, byte* b, byte top, int version, out TKey* storedKey)
     {
         do
         {
@@ -104,7 +107,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 nuint i = (nuint)BitOperations.TrailingZeroCount(matches);
                 TKey* k = Bucket<TKey, TValue>.Key(b, i);
-                if (THasher.KeyEquals(in key, in *k))
+                bool equal = THasher.KeyEquals(in key, in *k);
+                CheckUnchangedSince(version);
+                if (equal)
                 {
                     storedKey = k;
                     return Bucket<TKey, TValue>.Value(b, i);
@@ -189,25 +194,30 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private TValue* FindValue(in TKey key)
     {
+        int version = ReadVersion();
         if ((_h.Flags & (HashWriting | Disposed | PlainReads)) == PlainReads && !ProbeCounters.Enabled)
         {
-            // One flag test stands for the reader check, the empty-map test and the growth test.
+            // One flag test stands for the reader check, the empty-map test and the growth test
+            // (the key's hash code may change all three: CheckUnchangedSince).
             ulong hash = THasher.Hash(in key, _seed);
+            CheckUnchangedSince(version);
             byte* b = Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask);
             Bucket<TKey, TValue>.PrefetchRest(b);
-            return FindInChain(in key, b, TopHash(hash), out _);
+            return FindInChain(in key, b, TopHash(hash), version, out _);
         }
         // Empty, growing, being written or disposed. Inline as well: lookups during a growth are
         // common, and as a call this path measured 25 % slower for them.
         CheckRead();
-        return FindEntry(in key, THasher.Hash(in key, _seed), out _);
+        ulong h = THasher.Hash(in key, _seed);
+        CheckUnchangedSince(version);
+        return FindEntry(in key, h, version, out _);
     }
 
     /// <summary>
     /// FindEntry as Go's byte loop, counting the filled slots examined (Go's hitprobe/missprobe):
     /// only reached when <see cref="ProbeCounters.Enabled"/>.
     /// </summary>
-    private TValue* FindEntryCountingProbes(in TKey key, ulong hash, out TKey* storedKey)
+    private TValue* FindEntryCountingProbes(in TKey key, ulong hash, int version, out TKey* storedKey)
     {
         long probes = 0;
         if (_h.Count != 0)
@@ -227,7 +237,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                         continue;
                     }
                     probes++;
-                    if (t == top && THasher.KeyEquals(in key, in *Bucket<TKey, TValue>.Key(b, i)))
+                    if (t != top)
+                    {
+                        continue;
+                    }
+                    bool equal = THasher.KeyEquals(in key, in *Bucket<TKey, TValue>.Key(b, i));
+                    CheckUnchangedSince(version);
+                    if (equal)
                     {
                         ProbeCounters.RecordHit(probes);
                         storedKey = Bucket<TKey, TValue>.Key(b, i);

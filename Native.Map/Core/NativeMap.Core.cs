@@ -560,4 +560,55 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
         ThrowHelper.ThrowConcurrentReadWrite();
     }
+
+    // ---- reads that run the user's code ----------------------------------------------------------
+
+    /// <summary>
+    /// The version a read compares against after each call into the key's hash or equality code
+    /// (<see cref="CheckUnchangedSince"/>); read before the first call. Zero, and no load, for a
+    /// hasher that runs no user code (<see cref="IKeyHasher{TKey}.CanThrow"/> false).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int ReadVersion() => THasher.CanThrow ? _version : 0;
+
+    /// <summary>
+    /// Called by a read right after the key's hash or equality code returns, before it uses anything
+    /// it loaded earlier (the bucket array, the seed, a bucket of the chain): throws if the map
+    /// changed since <paramref name="version"/>. That code may dispose the map (its arrays are
+    /// freed), start or finish a growth, or clear it (a new seed); every write and Dispose bumps the
+    /// version. Writes need no such check: they hold the writer flag while they compare keys, and
+    /// take it by a compare-and-swap from the flags seen before hashing. Nothing for hashers that run
+    /// no user code.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CheckUnchangedSince(int version)
+    {
+        if (THasher.CanThrow && _version != version)
+        {
+            ThrowChangedDuringRead();
+        }
+    }
+
+    /// <summary>
+    /// Called by the enumerator right after the key's hash or equality code returns: writes are
+    /// allowed during an enumeration (its arrays stay pinned), Dispose is not, since it frees them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CheckNotDisposedSinceUserCode()
+    {
+        if (THasher.CanThrow && (_h.Flags & Disposed) != 0)
+        {
+            ThrowHelper.ThrowDisposed(GetType());
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowChangedDuringRead()
+    {
+        if ((_h.Flags & Disposed) != 0)
+        {
+            ThrowHelper.ThrowDisposed(GetType());
+        }
+        ThrowHelper.ThrowChangedDuringRead();
+    }
 }

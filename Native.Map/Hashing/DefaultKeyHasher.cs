@@ -84,14 +84,24 @@ public readonly struct DefaultKeyHasher<TKey> : IKeyHasher<TKey>
     }
 
     /// <inheritdoc/>
-    public static bool CanThrow => !IsBuiltIn;
+    /// <remarks>Forced inline, as is <see cref="IsBuiltIn"/>: reads test it after every call into a key's code, and a
+    /// caller that had used up the JIT's inlining budget (a loop with a lookup inlined twice) kept it as a call.</remarks>
+    public static bool CanThrow
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => !IsBuiltIn;
+    }
 
-    private static bool IsBuiltIn =>
-        typeof(TKey) == typeof(long) || typeof(TKey) == typeof(ulong) || typeof(TKey) == typeof(nint)
-        || typeof(TKey) == typeof(nuint) || typeof(TKey) == typeof(TimeSpan) || typeof(TKey) == typeof(int)
-        || typeof(TKey) == typeof(uint) || typeof(TKey) == typeof(short) || typeof(TKey) == typeof(ushort)
-        || typeof(TKey) == typeof(char) || typeof(TKey) == typeof(byte) || typeof(TKey) == typeof(sbyte)
-        || typeof(TKey) == typeof(bool) || typeof(TKey) == typeof(double) || typeof(TKey) == typeof(float)
-        || typeof(TKey) == typeof(Half) || typeof(TKey) == typeof(Guid) || typeof(TKey) == typeof(Int128)
-        || typeof(TKey) == typeof(UInt128);
+    private static bool IsBuiltIn
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get =>
+            typeof(TKey) == typeof(long) || typeof(TKey) == typeof(ulong) || typeof(TKey) == typeof(nint)
+            || typeof(TKey) == typeof(nuint) || typeof(TKey) == typeof(TimeSpan) || typeof(TKey) == typeof(int)
+            || typeof(TKey) == typeof(uint) || typeof(TKey) == typeof(short) || typeof(TKey) == typeof(ushort)
+            || typeof(TKey) == typeof(char) || typeof(TKey) == typeof(byte) || typeof(TKey) == typeof(sbyte)
+            || typeof(TKey) == typeof(bool) || typeof(TKey) == typeof(double) || typeof(TKey) == typeof(float)
+            || typeof(TKey) == typeof(Half) || typeof(TKey) == typeof(Guid) || typeof(TKey) == typeof(Int128)
+            || typeof(TKey) == typeof(UInt128);
+    }
 }

@@ -27,9 +27,14 @@ public interface IKeyHasher<TKey>
     static abstract bool KeyEquals(in TKey x, in TKey y);
 
     /// <summary>
-    /// Whether <see cref="Hash"/> or <see cref="KeyEquals"/> may throw (user code). When true, an
-    /// evacuation first hashes the whole old bucket and only then moves anything, so an exception leaves
-    /// the map consistent. Go: hashMightPanic.
+    /// Whether <see cref="Hash"/> or <see cref="KeyEquals"/> may run user code: throw, or call back
+    /// into the map they hash for. When true, a lookup checks after each call that the map did not
+    /// change (a change throws <see cref="InvalidOperationException"/>, a Dispose
+    /// <see cref="ObjectDisposedException"/>, instead of reading freed or stale buckets). A hasher
+    /// that returns false promises neither; the built-in ones return false only for the built-in
+    /// key types, whose hashing runs no user code, so their lookups carry no such check. (An
+    /// evacuation always hashes a whole old bucket before it moves anything, so an exception leaves
+    /// the map consistent.) Go: hashMightPanic.
     /// </summary>
     static virtual bool CanThrow => true;
 }

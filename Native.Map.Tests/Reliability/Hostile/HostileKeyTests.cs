@@ -367,4 +367,251 @@ public sealed class HostileKeyTests : LeakCheckedTest
         Assert.That(_map.GetStats().IsGrowing || _map.GetStats().GrowthsStarted > 0, Is.True, "the nested writes started a doubling");
         AssertConsistentAndUsable();
     }
+
+    // ---- lookups whose key code re-enters the map ------------------------------------------------
+    // A read runs the key's GetHashCode and Equals with no writer flag held, so that code can dispose
+    // the map (freeing the arrays the read is about to walk), start or finish a growth, or clear it
+    // (a new seed). The read must notice before it uses anything it loaded earlier: Dispose gives
+    // ObjectDisposedException, any write InvalidOperationException, and the map stays consistent.
+
+    private static readonly string[] Reads = ["TryGetValue", "ContainsKey", "indexer", "GetValueOrDefault", "GetValueRefOrNullRef", "TryGetValues"];
+
+    /// <summary>One lookup of <paramref name="key"/> through the read named <paramref name="read"/>.</summary>
+    private void Read(string read, HostileKey key)
+    {
+        switch (read)
+        {
+            case "TryGetValue":
+                _ = _map.TryGetValue(key, out _);
+                break;
+            case "ContainsKey":
+                _ = _map.ContainsKey(key);
+                break;
+            case "indexer":
+                _ = _map[key];
+                break;
+            case "GetValueOrDefault":
+                _ = _map.GetValueOrDefault(key);
+                break;
+            case "GetValueRefOrNullRef":
+                _ = NativeMapMarshal.GetValueRefOrNullRef(_map, key);
+                break;
+            default:
+                // The key in the middle of a batch of present keys.
+                HostileKey[] keys = [new(1), new(2), key, new(3), new(4)];
+                _ = _map.TryGetValues(keys, new long[keys.Length], new bool[keys.Length]);
+                break;
+        }
+    }
+
+    /// <summary>Inserts until a doubling has started (from inside a hook: no Reset).</summary>
+    private void InsertUntilGrowing(long from)
+    {
+        for (long i = from; !_map.GetStats().IsGrowing; i++)
+        {
+            Set(i, i);
+        }
+    }
+
+    /// <summary>The looked-up key's GetHashCode disposes the map, on a plain map (the lookup's fast path) or a growing one (the general path).</summary>
+    [Test]
+    public void GetHashCodeOfLookedUpKey_DisposesTheMap_ReadThrowsObjectDisposed([ValueSource(nameof(Reads))] string read, [Values] bool growing)
+    {
+        if (growing)
+        {
+            FillUntilGrowing();
+        }
+        HostileKey.ThrowOnHash = id =>
+        {
+            if (id == 7)
+            {
+                _map.Dispose();
+            }
+            return false;
+        };
+        Assert.Throws<ObjectDisposedException>(() => Read(read, new HostileKey(7)));
+        Assert.That(_map.IsDisposed, Is.True);
+        HostileKey.Reset();
+        _alloc.AssertClean();
+    }
+
+    [TestCaseSource(nameof(Reads))]
+    public void EqualsDuringLookup_DisposesTheMap_ReadThrowsObjectDisposed(string read)
+    {
+        bool disposed = false;
+        HostileKey.OnEquals = id =>
+        {
+            if (id == 7 && !disposed)
+            {
+                disposed = true;
+                _map.Dispose();
+            }
+        };
+        Assert.Throws<ObjectDisposedException>(() => Read(read, new HostileKey(7)));
+        Assert.That(disposed, Is.True, "the lookup of a present key compared it");
+        HostileKey.Reset();
+        _alloc.AssertClean();
+    }
+
+    /// <summary>The looked-up key's GetHashCode inserts until a doubling starts: the read, which tested "not growing" before hashing, must not read only the new, nearly empty array.</summary>
+    [TestCaseSource(nameof(Reads))]
+    public void GetHashCodeOfLookedUpKey_StartsAGrowth_ReadThrowsInvalidOperation_MapConsistent(string read)
+    {
+        Assert.That(_map.GetStats().IsGrowing, Is.False);
+        bool done = false;
+        HostileKey.ThrowOnHash = id =>
+        {
+            if (id == 7 && !done)
+            {
+                done = true;
+                InsertUntilGrowing(8_000_000);
+            }
+            return false;
+        };
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => Read(read, new HostileKey(7)))!;
+        Assert.That(e.Message, Does.Contain("changed while a lookup"));
+        Assert.That(done, Is.True);
+        AssertConsistentAndUsable();
+    }
+
+    /// <summary>The looked-up key's GetHashCode clears the map and puts the key back: the hash the read computed is under the old seed (plain or growing map, as above).</summary>
+    [Test]
+    public void GetHashCodeOfLookedUpKey_ClearsAndRefills_ReadThrowsInvalidOperation_MapConsistent([ValueSource(nameof(Reads))] string read, [Values] bool growing)
+    {
+        // A random seed: the fixture's fixed one survives Clear.
+        _map.Dispose();
+        _map = new NativeMap<HostileKey, long>(0, _alloc);
+        _model.Clear();
+        for (long i = 0; i < 40; i++)
+        {
+            Set(i, i * 10);
+        }
+        if (growing)
+        {
+            FillUntilGrowing();
+        }
+        bool done = false;
+        HostileKey.ThrowOnHash = id =>
+        {
+            if (id == 7 && !done)
+            {
+                done = true;
+                _map.Clear();
+                _model.Clear();
+                for (long i = 0; i < 40; i++)
+                {
+                    Set(i, i);
+                }
+            }
+            return false;
+        };
+        Assert.Throws<InvalidOperationException>(() => Read(read, new HostileKey(7)));
+        Assert.That(done, Is.True);
+        AssertConsistentAndUsable();
+    }
+
+    /// <summary>Equals, called for a stored key of the chain, writes to the map: the read must not go on walking a chain that may have changed.</summary>
+    [TestCaseSource(nameof(Reads))]
+    public void EqualsDuringLookup_WritesTheMap_ReadThrowsInvalidOperation_MapConsistent(string read)
+    {
+        bool done = false;
+        HostileKey.OnEquals = id =>
+        {
+            if (id == 7 && !done)
+            {
+                done = true;
+                InsertUntilGrowing(9_000_000);
+            }
+        };
+        Assert.Throws<InvalidOperationException>(() => Read(read, new HostileKey(7)));
+        Assert.That(done, Is.True, "the lookup of a present key compared it");
+        AssertConsistentAndUsable();
+    }
+
+    /// <summary>
+    /// TryGetValues' pipelines carry bucket addresses computed keys ahead: a key's hash code that
+    /// disposes the map, or writes to it, must stop the batch before any of them is read. Run on
+    /// the pipeline for arrays out of cache (forced on for this small map), the growing-map pipeline,
+    /// and the key-by-key path. The keys are absent, so no key comparison (which checks too) comes
+    /// to the rescue: the check after the hash is the one tested.
+    /// </summary>
+    [TestCase("pipelined", "dispose")]
+    [TestCase("pipelined", "write")]
+    [TestCase("growing", "dispose")]
+    [TestCase("growing", "write")]
+    [TestCase("cached", "dispose")]
+    [TestCase("cached", "write")]
+    public void GetHashCodeInABatch_ChangesTheMap_TryGetValuesThrows(string path, string change)
+    {
+        if (path == "growing")
+        {
+            FillUntilGrowing();
+        }
+        if (path != "cached")
+        {
+            _map._pipelinedLookupMinBytes = 0;
+        }
+        HostileKey[] keys = [.. Enumerable.Range(0, 200).Select(i => new HostileKey(20_000_000 + i))];
+        long trigger = keys[100].Id;
+        int calls = 0;
+        HostileKey.ThrowOnHash = id =>
+        {
+            if (id == trigger && ++calls == 1)
+            {
+                if (change == "dispose")
+                {
+                    _map.Dispose();
+                }
+                else
+                {
+                    for (long i = 10_000_000; i < 10_000_400; i++)
+                    {
+                        Set(i, i);
+                    }
+                }
+            }
+            return false;
+        };
+        var values = new long[keys.Length];
+        var found = new bool[keys.Length];
+        if (change == "dispose")
+        {
+            Assert.Throws<ObjectDisposedException>(() => _map.TryGetValues(keys, values, found));
+            HostileKey.Reset();
+            _alloc.AssertClean();
+            return;
+        }
+        Assert.Throws<InvalidOperationException>(() => _map.TryGetValues(keys, values, found));
+        AssertConsistentAndUsable();
+    }
+
+    /// <summary>
+    /// An enumeration started during a doubling walks old buckets and hashes their keys to skip the
+    /// ones bound for the other half; that hash code disposes the map, which frees the old array the
+    /// walk is in: MoveNext throws ObjectDisposedException instead of reading it.
+    /// </summary>
+    [Test]
+    public void GetHashCodeDuringEnumeration_DisposesTheGrowingMap_MoveNextThrowsObjectDisposed()
+    {
+        FillUntilGrowing();
+        int hashes = 0;
+        HostileKey.ThrowOnHash = _ =>
+        {
+            if (++hashes == 1)
+            {
+                _map.Dispose();
+            }
+            return false;
+        };
+        Assert.Throws<ObjectDisposedException>(() =>
+        {
+            foreach (KeyValuePair<HostileKey, long> kv in _map)
+            {
+                _ = kv;
+            }
+        });
+        Assert.That(hashes, Is.GreaterThan(0), "the enumeration hashed an old bucket's key");
+        HostileKey.Reset();
+        _alloc.AssertClean();
+    }
 }
