@@ -18,9 +18,14 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <para>While an enumerator is live, the bucket arrays it may still read are kept (retired, not
     /// freed). Reaching the end or calling <see cref="Dispose"/> releases them; <c>foreach</c> does
     /// both. An enumerator abandoned half-way keeps at most its arrays until the map is disposed.</para>
-    /// <para>Copies of this struct share one registration and one position: disposing one
-    /// invalidates the others, and once one copy has advanced, a copy it left behind throws
-    /// <see cref="InvalidOperationException"/> instead of continuing.</para>
+    /// <para>Copies of this struct share one registration and one walk: disposing one invalidates
+    /// the others. Inside the group of buckets the walk is at (up to eight), each copy keeps its own
+    /// place, as a copy of <see cref="Dictionary{TKey, TValue}"/>'s enumerator does; the first copy
+    /// to step past the group carries the walk on, and every other copy then throws
+    /// <see cref="InvalidOperationException"/> at its next <see cref="MoveNext"/> instead of
+    /// continuing. So each copy returns entries as a whole enumeration would, or throws. The same
+    /// exception follows a <see cref="MoveNext"/> that the key's own code interrupted with an
+    /// exception: start a new enumeration.</para>
     /// </remarks>
     public struct Enumerator : IEnumerator<KeyValuePair<TKey, TValue>>
     {

@@ -53,7 +53,7 @@ internal static class ThrowHelper
     public static void ThrowEnumeratorInvalid() => throw new InvalidOperationException("This enumerator (or a copy of it) has been disposed, or its map was cleared of enumerators by Dispose.");
 
     [DoesNotReturn]
-    public static void ThrowEnumeratorCopyBehind() => throw new InvalidOperationException("Another copy of this enumerator has moved on: copies of the struct enumerator share one position, so only the copy advanced last can continue.");
+    public static void ThrowEnumeratorCopyBehind() => throw new InvalidOperationException("This enumerator cannot continue: another copy of it has moved the shared walk on (copies of the struct enumerator share one position past the current group of buckets), or an earlier MoveNext was interrupted by an exception from the key's code. Start a new enumeration.");
 
     [DoesNotReturn]
     public static void ThrowEnumeratorNotStarted() => throw new InvalidOperationException("Enumeration has either not started or has already finished.");

@@ -368,6 +368,72 @@ public sealed class IterationReliabilityTests : LeakCheckedTest
         Assert.That(map.GetDebugState().LiveIterators, Is.Zero);
     }
 
+    /// <summary>
+    /// Inside the group of buckets the walk is at, copies keep their own places (a copy advanced by
+    /// one step leaves the other where it was, as Dictionary's do); the first copy to step past the
+    /// group carries the walk on and returns every remaining entry exactly once, and the other copy
+    /// throws at its next step. Which copy that is depends on where the random start put the group
+    /// boundary, so each trial accepts either outcome and checks it in full.
+    /// </summary>
+    [Test]
+    public void EnumeratorCopies_InsideAGroup_KeepTheirPlaces_TheFirstToLeaveCarriesOn()
+    {
+        using var map = new NativeMap<long, long>();
+        for (long i = 0; i < 1_000; i++)
+        {
+            map[i] = i;
+        }
+        int copyCarriedOn = 0, originalCarriedOn = 0;
+        for (int trial = 0; trial < 40; trial++)
+        {
+            NativeMap<long, long>.Enumerator a = map.GetEnumerator();
+            Assert.That(a.MoveNext(), Is.True);
+            long first = a.Current.Key;
+            NativeMap<long, long>.Enumerator b = a;
+            Assert.That(a.MoveNext(), Is.True);
+            long second = a.Current.Key;
+            var fromB = new List<long>();
+            bool bThrew = false;
+            try
+            {
+                while (b.MoveNext())
+                {
+                    fromB.Add(b.Current.Key);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                bThrew = true;
+            }
+            var rest = new List<long>();
+            if (!bThrew)
+            {
+                // a's second step stayed inside the group: b kept its own place and finished the walk.
+                copyCarriedOn++;
+                rest = fromB;
+                Assert.Throws<InvalidOperationException>(() => a.MoveNext(), $"trial {trial}: the copy b left behind");
+            }
+            else
+            {
+                // a's second step left the group: b threw at once, and a finishes the walk.
+                originalCarriedOn++;
+                Assert.That(fromB, Is.Empty, $"trial {trial}: the copy left behind returned entries before throwing");
+                rest.Add(second);
+                while (a.MoveNext())
+                {
+                    rest.Add(a.Current.Key);
+                }
+            }
+            Assert.That(rest, Has.Count.EqualTo(999), $"trial {trial}");
+            Assert.That(rest.Distinct().Count(), Is.EqualTo(999), $"trial {trial}: an entry returned twice");
+            Assert.That(rest, Does.Not.Contain(first), $"trial {trial}");
+            a.Dispose();
+            b.Dispose();
+        }
+        TestContext.Out.WriteLine($"40 trials: the copy carried on in {copyCarriedOn}, the original in {originalCarriedOn}");
+        Assert.That(map.GetDebugState().LiveIterators, Is.Zero);
+    }
+
     /// <summary>An enumerator handed on by value and run to the end by its receiver leaves the original only to dispose.</summary>
     [Test]
     public void EnumeratorCopy_RunByItsReceiver_ReturnsEverything_AndOriginalDisposes()
