@@ -404,6 +404,40 @@ public sealed class HostileKeyTests : LeakCheckedTest
         }
     }
 
+    /// <summary>A hook that runs <paramref name="action"/> the first time it sees key <paramref name="id"/>; <paramref name="ran"/> tells whether it has.</summary>
+    private static Action<long> FirstTimeFor(long id, Action action, out Func<bool> ran)
+    {
+        bool done = false;
+        ran = () => done;
+        return key =>
+        {
+            if (key == id && !done)
+            {
+                done = true;
+                action();
+            }
+        };
+    }
+
+    /// <summary>Runs <paramref name="action"/> from the first GetHashCode of key <paramref name="id"/>; the result tells whether it ran.</summary>
+    private static Func<bool> OnFirstHash(long id, Action action)
+    {
+        Action<long> hook = FirstTimeFor(id, action, out Func<bool> ran);
+        HostileKey.ThrowOnHash = key =>
+        {
+            hook(key);
+            return false;
+        };
+        return ran;
+    }
+
+    /// <summary>Runs <paramref name="action"/> from the first Equals of key <paramref name="id"/> against a stored key; the result tells whether it ran.</summary>
+    private static Func<bool> OnFirstEquals(long id, Action action)
+    {
+        HostileKey.OnEquals = FirstTimeFor(id, action, out Func<bool> ran);
+        return ran;
+    }
+
     /// <summary>Inserts until a doubling has started (from inside a hook: no Reset).</summary>
     private void InsertUntilGrowing(long from)
     {
@@ -421,16 +455,9 @@ public sealed class HostileKeyTests : LeakCheckedTest
         {
             FillUntilGrowing();
         }
-        HostileKey.ThrowOnHash = id =>
-        {
-            if (id == 7)
-            {
-                _map.Dispose();
-            }
-            return false;
-        };
+        Func<bool> ran = OnFirstHash(7, _map.Dispose);
         Assert.Throws<ObjectDisposedException>(() => Read(read, new HostileKey(7)));
-        Assert.That(_map.IsDisposed, Is.True);
+        Assert.That(ran() && _map.IsDisposed, Is.True);
         HostileKey.Reset();
         _alloc.AssertClean();
     }
@@ -438,17 +465,9 @@ public sealed class HostileKeyTests : LeakCheckedTest
     [TestCaseSource(nameof(Reads))]
     public void EqualsDuringLookup_DisposesTheMap_ReadThrowsObjectDisposed(string read)
     {
-        bool disposed = false;
-        HostileKey.OnEquals = id =>
-        {
-            if (id == 7 && !disposed)
-            {
-                disposed = true;
-                _map.Dispose();
-            }
-        };
+        Func<bool> ran = OnFirstEquals(7, _map.Dispose);
         Assert.Throws<ObjectDisposedException>(() => Read(read, new HostileKey(7)));
-        Assert.That(disposed, Is.True, "the lookup of a present key compared it");
+        Assert.That(ran(), Is.True, "the lookup of a present key compared it");
         HostileKey.Reset();
         _alloc.AssertClean();
     }
@@ -458,19 +477,10 @@ public sealed class HostileKeyTests : LeakCheckedTest
     public void GetHashCodeOfLookedUpKey_StartsAGrowth_ReadThrowsInvalidOperation_MapConsistent(string read)
     {
         Assert.That(_map.GetStats().IsGrowing, Is.False);
-        bool done = false;
-        HostileKey.ThrowOnHash = id =>
-        {
-            if (id == 7 && !done)
-            {
-                done = true;
-                InsertUntilGrowing(8_000_000);
-            }
-            return false;
-        };
+        Func<bool> ran = OnFirstHash(7, () => InsertUntilGrowing(8_000_000));
         InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => Read(read, new HostileKey(7)))!;
         Assert.That(e.Message, Does.Contain("changed while a lookup"));
-        Assert.That(done, Is.True);
+        Assert.That(ran(), Is.True);
         AssertConsistentAndUsable();
     }
 
@@ -490,23 +500,17 @@ public sealed class HostileKeyTests : LeakCheckedTest
         {
             FillUntilGrowing();
         }
-        bool done = false;
-        HostileKey.ThrowOnHash = id =>
+        Func<bool> ran = OnFirstHash(7, () =>
         {
-            if (id == 7 && !done)
+            _map.Clear();
+            _model.Clear();
+            for (long i = 0; i < 40; i++)
             {
-                done = true;
-                _map.Clear();
-                _model.Clear();
-                for (long i = 0; i < 40; i++)
-                {
-                    Set(i, i);
-                }
+                Set(i, i);
             }
-            return false;
-        };
+        });
         Assert.Throws<InvalidOperationException>(() => Read(read, new HostileKey(7)));
-        Assert.That(done, Is.True);
+        Assert.That(ran(), Is.True);
         AssertConsistentAndUsable();
     }
 
@@ -514,17 +518,9 @@ public sealed class HostileKeyTests : LeakCheckedTest
     [TestCaseSource(nameof(Reads))]
     public void EqualsDuringLookup_WritesTheMap_ReadThrowsInvalidOperation_MapConsistent(string read)
     {
-        bool done = false;
-        HostileKey.OnEquals = id =>
-        {
-            if (id == 7 && !done)
-            {
-                done = true;
-                InsertUntilGrowing(9_000_000);
-            }
-        };
+        Func<bool> ran = OnFirstEquals(7, () => InsertUntilGrowing(9_000_000));
         Assert.Throws<InvalidOperationException>(() => Read(read, new HostileKey(7)));
-        Assert.That(done, Is.True, "the lookup of a present key compared it");
+        Assert.That(ran(), Is.True, "the lookup of a present key compared it");
         AssertConsistentAndUsable();
     }
 
@@ -552,36 +548,30 @@ public sealed class HostileKeyTests : LeakCheckedTest
             _map._pipelinedLookupMinBytes = 0;
         }
         HostileKey[] keys = [.. Enumerable.Range(0, 200).Select(i => new HostileKey(20_000_000 + i))];
-        long trigger = keys[100].Id;
-        int calls = 0;
-        HostileKey.ThrowOnHash = id =>
+        Func<bool> ran = OnFirstHash(keys[100].Id, () =>
         {
-            if (id == trigger && ++calls == 1)
+            if (change == "dispose")
             {
-                if (change == "dispose")
-                {
-                    _map.Dispose();
-                }
-                else
-                {
-                    for (long i = 10_000_000; i < 10_000_400; i++)
-                    {
-                        Set(i, i);
-                    }
-                }
+                _map.Dispose();
+                return;
             }
-            return false;
-        };
+            for (long i = 10_000_000; i < 10_000_400; i++)
+            {
+                Set(i, i);
+            }
+        });
         var values = new long[keys.Length];
         var found = new bool[keys.Length];
         if (change == "dispose")
         {
             Assert.Throws<ObjectDisposedException>(() => _map.TryGetValues(keys, values, found));
+            Assert.That(ran(), Is.True);
             HostileKey.Reset();
             _alloc.AssertClean();
             return;
         }
         Assert.Throws<InvalidOperationException>(() => _map.TryGetValues(keys, values, found));
+        Assert.That(ran(), Is.True);
         AssertConsistentAndUsable();
     }
 
