@@ -137,6 +137,16 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     {
                         continue;
                     }
+                    if (THasher.CanThrow)
+                    {
+                        // The key's code may have written to the map (allowed during an enumeration):
+                        // the cell may have been evacuated or emptied since it was read.
+                        top = b[offi];
+                        if (top <= EmptyOne || top == EvacuatedEmpty)
+                        {
+                            continue;
+                        }
+                    }
                 }
                 if (top != EvacuatedX && top != EvacuatedY)
                 {

@@ -604,4 +604,56 @@ public sealed class HostileKeyTests : LeakCheckedTest
         HostileKey.Reset();
         _alloc.AssertClean();
     }
+
+    /// <summary>
+    /// An enumeration started during a doubling hashes old-bucket keys; that hash code overwrites the
+    /// key's value (a write, which an enumeration allows), and the write evacuates the old bucket:
+    /// the entry must come back with the value just written, not the one its old cell still holds.
+    /// </summary>
+    [Test]
+    public void GetHashCodeDuringEnumeration_OverwritesTheKey_EntryComesBackWithTheNewValue()
+    {
+        // Several doublings, each enumerated from its start: the random start position decides how
+        // many old buckets a single enumeration walks, so one would test little.
+        int overwritten = 0, stale = 0;
+        for (int trial = 0; trial < 8; trial++)
+        {
+            FillUntilGrowing();
+            var updated = new HashSet<long>();
+            bool writing = false;
+            HostileKey.ThrowOnHash = id =>
+            {
+                // Not from the write's own hashing (its key again, its evacuation's keys).
+                if (!writing && updated.Add(id))
+                {
+                    writing = true;
+                    try
+                    {
+                        Set(id, -id - 1);
+                    }
+                    finally
+                    {
+                        writing = false;
+                    }
+                }
+                return false;
+            };
+            int returned = 0;
+            foreach (KeyValuePair<HostileKey, long> kv in _map)
+            {
+                returned++;
+                if (updated.Contains(kv.Key.Id) && kv.Value != -kv.Key.Id - 1)
+                {
+                    stale++;
+                }
+            }
+            HostileKey.Reset();
+            Assert.That(returned, Is.EqualTo(_model.Count), $"trial {trial}");
+            overwritten += updated.Count;
+        }
+        TestContext.Out.WriteLine($"{overwritten} entries overwritten from the enumerations' hashing, {stale} returned with the old value");
+        Assert.That(overwritten, Is.GreaterThan(0), "no enumeration hashed an old-bucket key");
+        Assert.That(stale, Is.Zero);
+        AssertConsistentAndUsable();
+    }
 }
