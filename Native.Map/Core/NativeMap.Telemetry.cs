@@ -7,7 +7,9 @@ namespace Native.Map;
 // the end of advanceEvacuationMark or a clear mid-growth (finished), evacuate (one old bucket moved)
 // and newoverflow (one overflow bucket chained). Each hook is an inlined Enabled check; the recording
 // lives in a separate cold method, so a map nobody listens to pays one predictable branch per growth
-// step and no code size on its hot paths.
+// step and no code size on its hot paths. The recording methods catch whatever a listener throws:
+// they run in the middle of an evacuation, a Clear, a Dispose or the finalizer, none of which may be
+// left half done (an audit found entries lost, arrays leaked and a finalizer crash that way).
 
 public unsafe partial class NativeMap<TKey, TValue, THasher>
 {
@@ -27,8 +29,15 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void RecordGrowthStarted(bool doubling)
     {
-        NativeMapTelemetry.GrowthStarted.Add(1, NativeMapTelemetry.Kind(doubling));
         _growthStartTimestamp = NativeMapTelemetry.GrowthDuration.Enabled ? NativeMapTelemetry.Timestamp() : 0;
+        try
+        {
+            NativeMapTelemetry.GrowthStarted.Add(1, NativeMapTelemetry.Kind(doubling));
+        }
+        catch (Exception)
+        {
+            NativeMapTelemetry.ListenerFailed();
+        }
     }
 
     /// <summary>
@@ -47,12 +56,20 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void RecordGrowthFinished(bool doubling, GrowthEnd end)
     {
-        NativeMapTelemetry.GrowthCompleted.Add(1, NativeMapTelemetry.Kind(doubling), NativeMapTelemetry.Outcome(end));
-        if (_growthStartTimestamp != 0 && end == GrowthEnd.Evacuated)
-        {
-            NativeMapTelemetry.GrowthDuration.Record(Stopwatch.GetElapsedTime(_growthStartTimestamp).TotalSeconds, NativeMapTelemetry.Kind(doubling));
-        }
+        long started = _growthStartTimestamp;
         _growthStartTimestamp = 0;
+        try
+        {
+            NativeMapTelemetry.GrowthCompleted.Add(1, NativeMapTelemetry.Kind(doubling), NativeMapTelemetry.Outcome(end));
+            if (started != 0 && end == GrowthEnd.Evacuated)
+            {
+                NativeMapTelemetry.GrowthDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, NativeMapTelemetry.Kind(doubling));
+            }
+        }
+        catch (Exception)
+        {
+            NativeMapTelemetry.ListenerFailed();
+        }
     }
 
     /// <summary><paramref name="n"/> old buckets were evacuated (Go: evacuate).</summary>
@@ -66,7 +83,17 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void RecordBucketsEvacuated(long n) => NativeMapTelemetry.BucketsEvacuated.Add(n);
+    private static void RecordBucketsEvacuated(long n)
+    {
+        try
+        {
+            NativeMapTelemetry.BucketsEvacuated.Add(n);
+        }
+        catch (Exception)
+        {
+            NativeMapTelemetry.ListenerFailed();
+        }
+    }
 
     /// <summary>One overflow bucket was chained (Go: newoverflow).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -79,5 +106,15 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void RecordOverflowAllocated() => NativeMapTelemetry.OverflowBucketsAllocated.Add(1);
+    private static void RecordOverflowAllocated()
+    {
+        try
+        {
+            NativeMapTelemetry.OverflowBucketsAllocated.Add(1);
+        }
+        catch (Exception)
+        {
+            NativeMapTelemetry.ListenerFailed();
+        }
+    }
 }

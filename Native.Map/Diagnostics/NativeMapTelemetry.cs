@@ -32,7 +32,12 @@ namespace Native.Map;
 /// nor finalized, <see cref="NativeMapMemory.LiveMaps"/>.</item>
 /// </list>
 /// <para>Measurements are reported synchronously on the writing thread, inside the write that caused
-/// them, while that write holds the map: a listener callback must not call the map.</para>
+/// them, while that write holds the map: a listener callback must not call the map (it would get
+/// "concurrent map writes" or "concurrent map read and map write"). Reports come from the middle of
+/// state changes (an evacuation, Clear, Dispose, the finalizer) that must finish, so an exception a
+/// callback throws does not leave the map: it is caught where the map reports, counted in
+/// <see cref="ListenerExceptions"/>, and the write goes on (the measurement is lost to the listeners
+/// after the one that threw).</para>
 /// <para>Watch them with <c>dotnet-counters monitor -n APP --counters Native.Map</c>; traces get the same
 /// aggregated values through the runtime's <c>System.Diagnostics.Metrics</c> event source, with
 /// <c>Metrics=Native.Map</c> as its filter argument.</para>
@@ -134,6 +139,18 @@ public static class NativeMapTelemetry
     });
 
     internal static long Timestamp() => Stopwatch.GetTimestamp();
+
+    private static long s_listenerExceptions;
+
+    /// <summary>
+    /// Exceptions thrown by listener callbacks while a map reported a measurement, since the process
+    /// started. The map catches them so that the write it was in the middle of finishes (see the
+    /// remarks); a nonzero value means some listener is broken.
+    /// </summary>
+    public static long ListenerExceptions => Interlocked.Read(ref s_listenerExceptions);
+
+    /// <summary>Counts a listener callback's exception caught at a report (<see cref="ListenerExceptions"/>).</summary>
+    internal static void ListenerFailed() => Interlocked.Increment(ref s_listenerExceptions);
 }
 
 /// <summary>How a growth ended (the outcome tag).</summary>
