@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using Native.Map.Core;
 
@@ -41,7 +42,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <param name="values">Receives each key's value, or default; at least as long as <paramref name="keys"/>.</param>
     /// <param name="found">Receives whether each key is present; at least as long as <paramref name="keys"/>.</param>
     /// <returns>How many keys were found.</returns>
-    /// <exception cref="ArgumentException">An output span is shorter than <paramref name="keys"/>.</exception>
+    /// <exception cref="ArgumentException">An output span is shorter than <paramref name="keys"/>, or the spans overlap (the keys are read ahead of the outputs written for earlier keys).</exception>
     /// <exception cref="ObjectDisposedException">The map was disposed (also by a key's own hash or equality code during the batch).</exception>
     /// <exception cref="InvalidOperationException">A key's hash or equality code wrote to the map during the batch (or another thread did); the outputs of the keys before it may be written.</exception>
     public int TryGetValues(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> found)
@@ -49,6 +50,13 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         if (values.Length < keys.Length || found.Length < keys.Length)
         {
             ThrowHelper.ThrowOutputTooShort();
+        }
+        ReadOnlySpan<byte> keyBytes = MemoryMarshal.AsBytes(keys);
+        ReadOnlySpan<byte> valueBytes = MemoryMarshal.AsBytes((ReadOnlySpan<TValue>)values[..keys.Length]);
+        ReadOnlySpan<byte> foundBytes = MemoryMarshal.AsBytes((ReadOnlySpan<bool>)found[..keys.Length]);
+        if (keyBytes.Overlaps(valueBytes) || keyBytes.Overlaps(foundBytes) || valueBytes.Overlaps(foundBytes))
+        {
+            ThrowHelper.ThrowSpansOverlap();
         }
         CheckRead();
         int n = keys.Length;

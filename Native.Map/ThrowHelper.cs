@@ -71,6 +71,9 @@ internal static class ThrowHelper
     public static void ThrowOutputTooShort() => throw new ArgumentException("The output spans must be at least as long as the keys.");
 
     [DoesNotReturn]
+    public static void ThrowSpansOverlap() => throw new ArgumentException("The keys and the output spans must not overlap: keys are read ahead of the outputs written for earlier keys.");
+
+    [DoesNotReturn]
     public static void ThrowNotSupported(string message) => throw new NotSupportedException(message);
 
     [DoesNotReturn]

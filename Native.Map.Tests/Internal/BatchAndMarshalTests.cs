@@ -129,6 +129,49 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
         Assert.Throws<ArgumentException>(() => map.SetValues(new long[3], new long[2]));
     }
 
+    /// <summary>
+    /// The pipeline reads keys up to 48 ahead of the outputs it writes, so outputs laid over the keys
+    /// (or over each other) would overwrite keys before they are compared: refused, before anything
+    /// is read or written. Spans that only touch, and outputs longer than the keys whose unused tail
+    /// overlaps, are fine.
+    /// </summary>
+    [Test]
+    public void TryGetValues_OverlappingSpans_Throw_AdjacentOnesWork()
+    {
+        using var map = new NativeMap<long, long>();
+        for (long i = 0; i < 1_000; i++)
+        {
+            map[i] = ~i;
+        }
+        long[] buffer = new long[2_001];
+        for (int i = 0; i < 1_000; i++)
+        {
+            buffer[i] = i;
+        }
+        var found = new bool[1_000];
+        Assert.Throws<ArgumentException>(() => map.TryGetValues(buffer.AsSpan(0, 1_000), buffer.AsSpan(0, 1_000), found), "values over the keys");
+        Assert.Throws<ArgumentException>(() => map.TryGetValues(buffer.AsSpan(0, 1_000), buffer.AsSpan(1, 1_000), found), "values one key later");
+        Assert.Throws<ArgumentException>(() => map.TryGetValues(buffer.AsSpan(1, 1_000), buffer.AsSpan(0, 1_000), found), "values one key earlier");
+        Assert.Throws<ArgumentException>(
+            () => map.TryGetValues(buffer.AsSpan(0, 1_000), buffer.AsSpan(1_000, 1_000), System.Runtime.InteropServices.MemoryMarshal.Cast<long, bool>(buffer.AsSpan(1_500, 200))),
+            "found over the values");
+        Assert.Throws<ArgumentException>(
+            () => map.TryGetValues(buffer.AsSpan(0, 1_000), buffer.AsSpan(1_000, 1_000), System.Runtime.InteropServices.MemoryMarshal.Cast<long, bool>(buffer.AsSpan(900, 200))),
+            "found over the keys");
+        for (int i = 0; i < 1_000; i++)
+        {
+            Assert.That(buffer[i], Is.EqualTo(i), "a refused call wrote over a key");
+        }
+        // Adjacent: keys in [0, 1000), values in [1000, 2000), found elsewhere.
+        Assert.That(map.TryGetValues(buffer.AsSpan(0, 1_000), buffer.AsSpan(1_000, 1_000), found), Is.EqualTo(1_000));
+        for (int i = 0; i < 1_000; i++)
+        {
+            Assert.That(buffer[1_000 + i], Is.EqualTo(~(long)i));
+        }
+        // Outputs longer than the keys: only the part written is checked (keys [0, 10), values from 10 on).
+        Assert.That(map.TryGetValues(buffer.AsSpan(0, 10), buffer.AsSpan(10), found), Is.EqualTo(10));
+    }
+
     [Test]
     public void SetValues_InsertsAndOverwrites_LikeTheIndexer()
     {
