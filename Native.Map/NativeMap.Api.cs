@@ -83,6 +83,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <exception cref="KeyNotFoundException">Get: the key is not in the map.</exception>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Set: another write is in progress (concurrent map writes). Get: the key's hash or equality code wrote to the map during the lookup (or another thread did).</exception>
+    /// <exception cref="OutOfMemoryException">Set: native memory for a growth, an overflow bucket or an indirect key or value could not be allocated; the map is unchanged.</exception>
     public TValue this[TKey key]
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -183,6 +184,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <exception cref="ArgumentException">The key is already present; the map is unchanged.</exception>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    /// <exception cref="OutOfMemoryException">Native memory for a growth, an overflow bucket or an indirect key or value could not be allocated; the map is unchanged.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(TKey key, TValue value)
     {
@@ -198,6 +200,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <returns>True when added; false (map unchanged) when the key was present.</returns>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    /// <exception cref="OutOfMemoryException">Native memory for a growth, an overflow bucket or an indirect key or value could not be allocated; the map is unchanged.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryAdd(TKey key, TValue value)
     {
@@ -225,6 +228,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <returns>Whether the key was present.</returns>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    /// <exception cref="OutOfMemoryException">Native memory for the growth work every write does (a doubling's evacuation may chain an overflow bucket) could not be allocated; the map is unchanged.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Remove(TKey key) => Remove(key, readValue: false, out _);
 
@@ -234,6 +238,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
     /// <returns>Whether the key was present.</returns>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    /// <exception cref="OutOfMemoryException">Native memory for the growth work every write does (a doubling's evacuation may chain an overflow bucket) could not be allocated; the map is unchanged.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Remove(TKey key, out TValue value) => Remove(key, readValue: true, out value);
 

@@ -310,6 +310,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <exception cref="ArgumentException"><paramref name="values"/> is shorter than <paramref name="keys"/>.</exception>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    /// <exception cref="OutOfMemoryException">An insert could not allocate native memory: the entries before it are set, it and the rest are not (remarks).</exception>
     /// <remarks>The batch stops at the first failure, with the entries before that point set and the rest not: an insert that runs out of memory, or a hasher that throws (keys are hashed up to 8 keys before their insert, so the entries set end up to 8 keys before the throwing one).</remarks>
     public void SetValues(ReadOnlySpan<TKey> keys, ReadOnlySpan<TValue> values)
     {

@@ -50,6 +50,7 @@ public static unsafe class NativeMapMarshal
     /// <returns>The value slot, valid until the next write to the map.</returns>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    /// <exception cref="OutOfMemoryException">Native memory for a growth, an overflow bucket or an indirect key or value could not be allocated; the map is unchanged.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ref TValue GetValueRefOrAddDefault<TKey, TValue, THasher>(NativeMap<TKey, TValue, THasher> map, TKey key, out bool exists)
         where TKey : unmanaged
