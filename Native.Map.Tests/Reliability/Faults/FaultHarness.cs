@@ -3,12 +3,19 @@ using NUnit.Framework;
 
 namespace Native.Map.Tests.Reliability.Faults;
 
-/// <summary>One step of a fault-injection workload: the same change applied to the map and to the model.</summary>
+/// <summary>
+/// One step of a fault-injection workload: the same change applied to the map and to the model.
+/// A step that may legitimately be left half done (a batch) gives <paramref name="Recover"/>, which
+/// is called in place of the default check (map unchanged, then the step retried) with the map,
+/// the model as it was before the step, the allocator and a description; it must check what the
+/// step promises, bring the model up to the map, and finish the step on the map.
+/// </summary>
 internal sealed record FaultStep<TKey, TValue, THasher>(
     string Name,
     Action<NativeMap<TKey, TValue, THasher>> OnMap,
     Action<Dictionary<TKey, TValue>> OnModel,
-    bool MapUnchangedIncludingCapacity = false)
+    bool MapUnchangedIncludingCapacity = false,
+    Action<NativeMap<TKey, TValue, THasher>, Dictionary<TKey, TValue>, TrackingAllocator, string>? Recover = null)
     where TKey : unmanaged, IEquatable<TKey>
     where TValue : unmanaged
     where THasher : struct, IKeyHasher<TKey>
@@ -18,6 +25,51 @@ internal sealed record FaultStep<TKey, TValue, THasher>(
     public static FaultStep<TKey, TValue, THasher> Add(TKey k, TValue v) => new($"Add({k})", m => m.Add(k, v), d => d.Add(k, v));
 
     public static FaultStep<TKey, TValue, THasher> Remove(TKey k) => new($"Remove({k})", m => m.Remove(k), d => d.Remove(k));
+
+    /// <summary>NativeMapMarshal.GetValueRefOrAddDefault, then a write through the ref; a failure must leave no half-made entry.</summary>
+    public static FaultStep<TKey, TValue, THasher> RefAdd(TKey k, TValue v) =>
+        new($"GetValueRefOrAddDefault({k})", m => NativeMapMarshal.GetValueRefOrAddDefault(m, k, out _) = v, d => d[k] = v);
+
+    /// <summary>
+    /// SetValues of a batch. Its documented promise on a failure: the entries before the failing
+    /// one are set, it and the rest are not. Recovery finds that prefix (the map must equal the
+    /// model plus some prefix of the batch, short of the whole), then sets the rest.
+    /// </summary>
+    public static FaultStep<TKey, TValue, THasher> SetValues(TKey[] keys, TValue[] values) =>
+        new(
+            $"SetValues[{keys.Length}] from {keys[0]}",
+            m => m.SetValues(keys, values),
+            d =>
+            {
+                for (int i = 0; i < keys.Length; i++)
+                {
+                    d[keys[i]] = values[i];
+                }
+            },
+            Recover: (m, d, alloc, when) =>
+            {
+                var candidate = new Dictionary<TKey, TValue>(d);
+                int prefix = -1;
+                for (int p = 0; p <= keys.Length && prefix < 0; p++)
+                {
+                    if (p > 0)
+                    {
+                        candidate[keys[p - 1]] = values[p - 1];
+                    }
+                    if (FaultHarness.Holds(m, candidate))
+                    {
+                        prefix = p;
+                    }
+                }
+                Assert.That(prefix, Is.GreaterThanOrEqualTo(0), $"{when}: the map is not the model plus a prefix of the batch");
+                Assert.That(prefix, Is.LessThan(keys.Length), $"{when}: the whole batch was set, yet it threw");
+                for (int i = 0; i < prefix; i++)
+                {
+                    d[keys[i]] = values[i];
+                }
+                FaultHarness.AssertSame(m, d, alloc, $"{when} (a prefix of {prefix} set)");
+                m.SetValues(keys.AsSpan(prefix), values.AsSpan(prefix));
+            });
 
     /// <summary>EnsureCapacity; with <paramref name="capacityUnchangedOnFailure"/>, a failed call must also leave Capacity as it was (the documented "map is unchanged").</summary>
     public static FaultStep<TKey, TValue, THasher> EnsureCapacity(int n, bool capacityUnchangedOnFailure = true) =>
@@ -76,6 +128,12 @@ internal static class FaultHarness
                         Assert.That(alloc.Armed, Is.False, $"N={n} {s.Name}");
                         fired = true;
                         faults++;
+                        if (s.Recover != null)
+                        {
+                            s.Recover(map, model, alloc, $"N={n}, after the injected failure in {s.Name}");
+                            s.OnModel(model);
+                            continue;
+                        }
                         AssertSame(map, model, alloc, $"N={n}, after the injected failure in {s.Name}");
                         if (s.MapUnchangedIncludingCapacity)
                         {
@@ -117,6 +175,26 @@ internal static class FaultHarness
             }
             alloc.AssertClean();
         }
+    }
+
+    /// <summary>Whether the map holds exactly the model's entries (Count and every lookup).</summary>
+    public static bool Holds<TKey, TValue, THasher>(NativeMap<TKey, TValue, THasher> map, Dictionary<TKey, TValue> model)
+        where TKey : unmanaged, IEquatable<TKey>
+        where TValue : unmanaged
+        where THasher : struct, IKeyHasher<TKey>
+    {
+        if (map.Count != model.Count)
+        {
+            return false;
+        }
+        foreach (KeyValuePair<TKey, TValue> kv in model)
+        {
+            if (!map.TryGetValue(kv.Key, out TValue v) || !EqualityComparer<TValue>.Default.Equals(v, kv.Value))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Map equals model (Count, every lookup, one enumeration), invariants hold, and the allocator's live bytes are exactly the map's.</summary>
