@@ -465,9 +465,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher> : IDictionary<TKey,
             return null;
         }
         int version = ReadVersion();
-        ulong hash = THasher.Hash(in key, _seed);
-        CheckUnchangedSince(version);
-        return FindEntry(in key, hash, version, out _);
+        return FindEntry(in key, HashForRead(in key, _seed, version), version, out _);
     }
 
     private void CopyTo<T>(T[] array, int index, Func<KeyValuePair<TKey, TValue>, T> select)

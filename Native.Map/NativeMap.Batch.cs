@@ -221,8 +221,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         ulong seed = _seed;
         for (int i = 0; i < keys.Length; i++)
         {
-            ulong hash = THasher.Hash(in keys[i], seed);
-            CheckUnchangedSince(version);
+            ulong hash = HashForRead(in keys[i], seed, version);
             hits += LookupInto(in keys[i], hash, version, prefetched: false, out values[i], out found[i]);
         }
         GC.KeepAlive(this);
@@ -249,8 +248,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong HashAndPrefetchTopHash(in TKey key, int version)
     {
-        ulong hash = THasher.Hash(in key, _seed);
-        CheckUnchangedSince(version);
+        ulong hash = HashForRead(in key, _seed, version);
         if (Sse.IsSupported)
         {
             Sse.Prefetch0(Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask));

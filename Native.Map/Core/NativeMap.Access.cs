@@ -199,8 +199,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             // One flag test stands for the reader check, the empty-map test and the growth test
             // (the key's hash code may change all three: CheckUnchangedSince).
-            ulong hash = THasher.Hash(in key, _seed);
-            CheckUnchangedSince(version);
+            ulong hash = HashForRead(in key, _seed, version);
             byte* b = Bucket<TKey, TValue>.At(_h.Buckets, (nuint)hash & _bucketMask);
             Bucket<TKey, TValue>.PrefetchRest(b);
             return FindInChain(in key, b, TopHash(hash), version, out _);
@@ -208,9 +207,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         // Empty, growing, being written or disposed. Inline as well: lookups during a growth are
         // common, and as a call this path measured 25 % slower for them.
         CheckRead();
-        ulong h = THasher.Hash(in key, _seed);
-        CheckUnchangedSince(version);
-        return FindEntry(in key, h, version, out _);
+        return FindEntry(in key, HashForRead(in key, _seed, version), version, out _);
     }
 
     /// <summary>

@@ -602,6 +602,19 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
     }
 
+    /// <summary>
+    /// A read's hash of <paramref name="key"/> under <paramref name="seed"/>, then
+    /// <see cref="CheckUnchangedSince"/>: the one way reads hash a key (but TryGetValues' pipeline,
+    /// whose stage-1 local function checks in its loop, and the enumerator, which allows writes).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong HashForRead(in TKey key, ulong seed, int version)
+    {
+        ulong hash = THasher.Hash(in key, seed);
+        CheckUnchangedSince(version);
+        return hash;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowChangedDuringRead()
     {
