@@ -346,6 +346,98 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         }
     }
 
+    /// <summary>
+    /// Removes many keys at once, taking the writer flag once for the whole batch and prefetching
+    /// each key's bucket <see cref="RemoveStage"/> keys ahead of its removal (during a growth, also
+    /// the old bucket the removal will evacuate and its two destinations). Keys that are absent, or
+    /// repeated in <paramref name="keys"/>, are skipped.
+    /// </summary>
+    /// <param name="keys">Keys to remove.</param>
+    /// <returns>How many entries were removed.</returns>
+    /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    /// <exception cref="OutOfMemoryException">Native memory for the growth work every write does (a doubling's evacuation may chain an overflow bucket) could not be allocated: the keys before the failing one are removed, it and the rest are not (remarks).</exception>
+    /// <remarks>The batch stops at the first failure, with the keys before that point removed and the rest not: a removal whose growth work runs out of memory, or a hasher that throws (keys are hashed up to <see cref="RemoveStage"/> keys before their removal, so the removals end up to that many keys before the throwing one).</remarks>
+    public int RemoveKeys(ReadOnlySpan<TKey> keys) => RemoveKeys(keys, default, report: false);
+
+    /// <summary>
+    /// Removes many keys at once, like <see cref="RemoveKeys(ReadOnlySpan{TKey})"/>, and reports for
+    /// each key whether this batch removed it (false for an absent key and for a repeat of a key
+    /// removed earlier in the batch).
+    /// </summary>
+    /// <param name="keys">Keys to remove.</param>
+    /// <param name="removed">Receives whether each key was removed; at least as long as <paramref name="keys"/>.</param>
+    /// <returns>How many entries were removed.</returns>
+    /// <exception cref="ArgumentException"><paramref name="removed"/> is shorter than <paramref name="keys"/>, or the spans overlap.</exception>
+    /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    /// <exception cref="OutOfMemoryException">Native memory for the growth work every write does could not be allocated: the keys before the failing one are removed (and reported), it and the rest are not (their cells of <paramref name="removed"/> are left as they were).</exception>
+    /// <remarks>The batch stops at the first failure, as <see cref="RemoveKeys(ReadOnlySpan{TKey})"/> describes.</remarks>
+    public int RemoveKeys(ReadOnlySpan<TKey> keys, Span<bool> removed)
+    {
+        if (removed.Length < keys.Length)
+        {
+            ThrowHelper.ThrowOutputTooShort();
+        }
+        if (MemoryMarshal.AsBytes(keys).Overlaps(MemoryMarshal.AsBytes((ReadOnlySpan<bool>)removed[..keys.Length])))
+        {
+            ThrowHelper.ThrowSpansOverlap();
+        }
+        return RemoveKeys(keys, removed, report: true);
+    }
+
+    /// <summary>
+    /// Keys between <see cref="RemoveKeys(ReadOnlySpan{TKey})"/>'s bucket prefetch of a key and its
+    /// removal. Measured removing 10^7 shuffled long keys in batches of 65,536 (ns per key, 3
+    /// alternating runs): 4: 33.3-33.9, 8: 25.0-25.5, 16: 19.4-20.2, 24: 17.4-18.7, 32: 18.3-18.5;
+    /// at 10^6, 8: 15.0-17.4, 24: 11.4-11.5. A removal holds no lookahead state but the hash, so
+    /// it can run further ahead than <see cref="SetValues"/> (whose inserts measured no better at 16).
+    /// </summary>
+    private const int RemoveStage = 24;
+
+    /// <summary>The ring of hashes <see cref="RemoveKeys(ReadOnlySpan{TKey})"/> carries: a power of two above <see cref="RemoveStage"/>.</summary>
+    private const int RemoveRing = 32;
+
+    /// <summary>The batched removal; writes <paramref name="removed"/> only when <paramref name="report"/> (a constant where inlined).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int RemoveKeys(ReadOnlySpan<TKey> keys, Span<bool> removed, bool report)
+    {
+        AcquireWriter();
+        try
+        {
+            // As in SetValues, each key is hashed once, RemoveStage keys ahead. The seed changes
+            // only when a removal empties the map (Reseed); every removal after it finds the map
+            // empty before it looks at the (then stale) hash.
+            int n = keys.Length;
+            int count = 0;
+            Span<ulong> hashes = stackalloc ulong[RemoveRing];
+            for (int j = 0; j < Math.Min(RemoveStage, n); j++)
+            {
+                hashes[j] = HashAndPrefetchBucket(in keys[j]);
+            }
+            for (int i = 0; i < n; i++)
+            {
+                ulong hash = hashes[i & (RemoveRing - 1)];
+                if (i + RemoveStage < n)
+                {
+                    hashes[(i + RemoveStage) & (RemoveRing - 1)] = HashAndPrefetchBucket(in keys[i + RemoveStage]);
+                }
+                bool r = DeleteSlot(in keys[i], hash, readValue: false, out _);
+                count += r ? 1 : 0;
+                if (report)
+                {
+                    removed[i] = r;
+                }
+            }
+            return count;
+        }
+        finally
+        {
+            ReleaseWriter();
+            GC.KeepAlive(this);
+        }
+    }
+
     /// <summary>Hashes a key under the current seed and prefetches its whole bucket, and during a growth the evacuation its insert will do.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong HashAndPrefetchBucket(in TKey key)

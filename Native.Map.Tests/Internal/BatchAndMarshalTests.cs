@@ -187,6 +187,206 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
         map.CheckInvariants();
     }
 
+    /// <summary>
+    /// RemoveKeys against a Dictionary doing the same removals one by one: present, absent and
+    /// repeated keys, in maps that are empty, small, large, and halfway through a doubling (whose
+    /// removals do the evacuation work every write does). Both overloads.
+    /// </summary>
+    [TestCase(0, false)]
+    [TestCase(5, true)]
+    [TestCase(100_000, false)]
+    [TestCase(100_000, true)]
+    [TestCase(-1, false)]
+    [TestCase(-1, true)]
+    public void RemoveKeys_AgreesWithADictionary_IncludingDuringGrowth(int n, bool report)
+    {
+        int seed = TestSeed.Next(nameof(RemoveKeys_AgreesWithADictionary_IncludingDuringGrowth));
+        var rng = new Random(seed);
+        using var map = new NativeMap<long, long>();
+        var model = new Dictionary<long, long>();
+        if (n < 0)
+        {
+            // Just past the start of a doubling: most old buckets are still to be evacuated.
+            for (long i = 0; !map.GetStats().IsGrowing; i++)
+            {
+                map[i * 3] = i;
+                model[i * 3] = i;
+            }
+            n = model.Count;
+        }
+        for (long i = 0; i < n; i++)
+        {
+            map[i * 3] = i;
+            model[i * 3] = i;
+        }
+        bool wasGrowing = map.GetStats().IsGrowing;
+        for (int round = 0; round < 6; round++)
+        {
+            long[] keys = [.. Enumerable.Range(0, rng.Next(1, 5_000)).Select(_ => rng.NextInt64(3L * Math.Max(n, 1) + 10))];
+            var removed = new bool[keys.Length + 1];
+            removed[^1] = true;
+            int count = report ? map.RemoveKeys(keys, removed) : map.RemoveKeys(keys);
+            int want = 0;
+            for (int i = 0; i < keys.Length; i++)
+            {
+                bool present = model.Remove(keys[i]);
+                want += present ? 1 : 0;
+                if (report)
+                {
+                    Assert.That(removed[i], Is.EqualTo(present), $"seed {seed}, round {round}, key {keys[i]} at {i}");
+                }
+            }
+            Assert.That(count, Is.EqualTo(want), $"seed {seed}, round {round}: count");
+            Assert.That(removed[^1], Is.True, "wrote past the keys");
+            Assert.That(map.Count, Is.EqualTo(model.Count));
+            map.CheckInvariants();
+        }
+        if (wasGrowing)
+        {
+            Assert.That(map.GetStats().EvacuatedBuckets, Is.GreaterThan(0), "the removals did growth work");
+        }
+        foreach (KeyValuePair<long, long> kv in model)
+        {
+            Assert.That(map.TryGetValue(kv.Key, out long v) && v == kv.Value, Is.True, $"seed {seed}: survivor {kv.Key}");
+        }
+        Assert.That(map.Count(), Is.EqualTo(model.Count), "enumeration");
+    }
+
+    /// <summary>Every batch length from 0 to past twice the lookahead: the prologue, the steady state and the tail.</summary>
+    [Test]
+    public void RemoveKeys_EveryShortLength_RemovesExactlyThoseKeys()
+    {
+        using var map = new NativeMap<long, long>();
+        for (int length = 0; length <= 80; length++)
+        {
+            for (long i = 0; i < 100; i++)
+            {
+                map[i] = i;
+            }
+            long[] keys = [.. Enumerable.Range(0, length).Select(i => (long)(i * 2))];
+            var removed = new bool[length];
+            Assert.That(map.RemoveKeys(keys, removed), Is.EqualTo(Math.Min(length, 50)), $"length {length}");
+            for (int i = 0; i < length; i++)
+            {
+                Assert.That(removed[i], Is.EqualTo(i < 50), $"length {length}, key {keys[i]}");
+            }
+            for (long k = 0; k < 100; k++)
+            {
+                Assert.That(map.ContainsKey(k), Is.EqualTo(k % 2 == 1 || k >= 2 * length), $"length {length}, key {k}");
+            }
+            map.CheckInvariants();
+        }
+    }
+
+    /// <summary>
+    /// A removal that empties the map reseeds it, which makes the hashes computed ahead for the rest
+    /// of the batch stale: they must find nothing (the map is empty) rather than a wrong bucket, and
+    /// the map must work under its new seed afterwards.
+    /// </summary>
+    [Test]
+    public void RemoveKeys_EmptyingTheMapMidBatch_TheRestFindNothing_MapReusable()
+    {
+        using var map = new NativeMap<long, long>();
+        long[] present = [.. Enumerable.Range(0, 1_000).Select(i => (long)i * 11)];
+        foreach (long k in present)
+        {
+            map[k] = k;
+        }
+        ulong hashBefore = map.HashOf(present[0]);
+        long[] batch = [.. present, .. present, .. present.Select(k => k + 1)];
+        var removed = new bool[batch.Length];
+        Assert.That(map.RemoveKeys(batch, removed), Is.EqualTo(present.Length));
+        Assert.That(removed.Take(present.Length), Is.All.True);
+        Assert.That(removed.Skip(present.Length), Is.All.False);
+        Assert.That(map.Count, Is.Zero);
+        Assert.That(map.HashOf(present[0]), Is.Not.EqualTo(hashBefore), "emptying the map reseeds it");
+        foreach (long k in present)
+        {
+            map[k] = -k;
+        }
+        Assert.That(map.RemoveKeys(present.AsSpan(0, 500)), Is.EqualTo(500));
+        for (int i = 0; i < present.Length; i++)
+        {
+            Assert.That(map.TryGetValue(present[i], out long v), Is.EqualTo(i >= 500));
+            Assert.That(v, Is.EqualTo(i >= 500 ? -present[i] : 0));
+        }
+        map.CheckInvariants();
+    }
+
+    /// <summary>Long overflow chains (16 distinct hashes): removals leave holes mid-chain and empty whole overflow buckets.</summary>
+    [Test]
+    public void RemoveKeys_OverflowChains_KeepTheChainInvariants()
+    {
+        int seed = TestSeed.Next(nameof(RemoveKeys_OverflowChains_KeepTheChainInvariants));
+        var rng = new Random(seed);
+        using var map = new NativeMap<long, long, CollidingHasher>();
+        var model = new Dictionary<long, long>();
+        for (int round = 0; round < 20; round++)
+        {
+            for (int j = 0; j < 100; j++)
+            {
+                long k = rng.NextInt64(1_500);
+                map[k] = ~k;
+                model[k] = ~k;
+            }
+            long[] keys = [.. Enumerable.Range(0, 80).Select(_ => rng.NextInt64(1_500))];
+            int want = keys.Count(model.Remove);
+            Assert.That(map.RemoveKeys(keys), Is.EqualTo(want), $"seed {seed}, round {round}");
+            map.CheckInvariants();
+            Assert.That(map.Count, Is.EqualTo(model.Count));
+        }
+        Assert.That(map.GetStats().OverflowBucketCount, Is.GreaterThan(0), "the chains were exercised");
+        foreach (KeyValuePair<long, long> kv in model)
+        {
+            Assert.That(map[kv.Key], Is.EqualTo(kv.Value));
+        }
+    }
+
+    /// <summary>Indirect keys and values (above 128 bytes): a batched removal frees both blocks of each entry it removes (the fixture checks native bytes).</summary>
+    [Test]
+    public void RemoveKeys_IndirectKeysAndValues_FreeTheirBlocks()
+    {
+        var alloc = new TrackingAllocator();
+        using (var map = new NativeMap<Big200, Big320>(0, alloc, 9u))
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                map[new Big200(i)] = new Big320(i);
+            }
+            int blocks = alloc.LiveBlocks;
+            Big200[] keys = [.. Enumerable.Range(0, 200).Select(i => new Big200(i * 2))];
+            Assert.That(map.RemoveKeys(keys), Is.EqualTo(150));
+            Assert.That(alloc.LiveBlocks, Is.EqualTo(blocks - 300), "each removed entry frees its key and value blocks");
+            for (int i = 0; i < 300; i++)
+            {
+                Assert.That(map.ContainsKey(new Big200(i)), Is.EqualTo(i % 2 == 1), $"key {i}");
+            }
+            map.CheckInvariants();
+        }
+        alloc.AssertClean();
+    }
+
+    [Test]
+    public void RemoveKeys_BadArguments_Throw_MapUnchanged()
+    {
+        using var map = new NativeMap<long, long>();
+        for (long i = 0; i < 100; i++)
+        {
+            map[i] = i;
+        }
+        Assert.Throws<ArgumentException>(() => map.RemoveKeys(new long[3], new bool[2]), "removed shorter than the keys");
+        long[] buffer = [.. Enumerable.Range(0, 50).Select(i => (long)i)];
+        Assert.Throws<ArgumentException>(
+            () => map.RemoveKeys(buffer.AsSpan(0, 40), System.Runtime.InteropServices.MemoryMarshal.Cast<long, bool>(buffer.AsSpan(30, 10))),
+            "removed laid over the keys");
+        Assert.That(map.Count, Is.EqualTo(100), "a refused call removed something");
+        Assert.That(map.RemoveKeys(buffer.AsSpan(0, 40), System.Runtime.InteropServices.MemoryMarshal.Cast<long, bool>(buffer.AsSpan(40, 10))), Is.EqualTo(40), "adjacent spans are fine");
+        Assert.That(map.RemoveKeys([]), Is.Zero);
+        map.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => map.RemoveKeys(buffer));
+        Assert.Throws<ObjectDisposedException>(() => map.RemoveKeys([]));
+    }
+
     [Test]
     public void Marshal_GetValueRefOrAddDefault_CountsWithOneLookup()
     {

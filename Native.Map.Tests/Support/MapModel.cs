@@ -33,6 +33,8 @@ public enum OpKind : byte
     RefOrAdd,
     /// <summary><c>NativeMapMarshal.GetValueRefOrNullRef</c>.</summary>
     RefOrNull,
+    /// <summary><c>RemoveKeys</c> of Arg keys from Key on, every seventh repeating the key three before it; Value's low bit picks the overload that reports each key.</summary>
+    BatchRemove,
 }
 
 /// <summary>What a <c>foreach</c> step does to the map after an entry is returned.</summary>
@@ -299,6 +301,31 @@ internal sealed class MapModelChecker<TKey, TValue, THasher>(Func<int, TKey> mak
                 {
                     model[keys[j]] = values[j];
                 }
+                break;
+            }
+            case OpKind.BatchRemove:
+            {
+                var keys = new TKey[op.Arg];
+                for (int j = 0; j < keys.Length; j++)
+                {
+                    keys[j] = makeKey(op.Key + j - (j % 7 == 6 ? 3 : 0));
+                }
+                bool report = (op.Value & 1) != 0;
+                var removed = new bool[keys.Length + 1];
+                removed[^1] = true;
+                int count = report ? map.RemoveKeys(keys, removed) : map.RemoveKeys(keys);
+                int want = 0;
+                for (int j = 0; j < keys.Length; j++)
+                {
+                    bool present = model.Remove(keys[j]);
+                    want += present ? 1 : 0;
+                    if (report)
+                    {
+                        Same(index, op, removed[j], present, $"RemoveKeys removed[{j}] (key {op.Key + j - (j % 7 == 6 ? 3 : 0)})");
+                    }
+                }
+                Same(index, op, count, want, "RemoveKeys count");
+                Same(index, op, removed[^1], true, "RemoveKeys wrote past its keys");
                 break;
             }
             case OpKind.RefOrAdd:

@@ -65,6 +65,41 @@ public sealed class BatchAllocationFailureTests : LeakCheckedTest
         Assert.That(faults, Is.GreaterThan(0));
     }
 
+    /// <summary>
+    /// RemoveKeys batches between inserts that drive doublings: the removals do a doubling's
+    /// evacuation work, which moves whole chains (16 distinct hashes: a chain's keys all go to the
+    /// same half) and so allocates overflow buckets, whose allocations fail too. Each batch removes
+    /// present keys, absent ones and a repeat.
+    /// </summary>
+    [Test]
+    public void RemoveKeys_ThroughGrowth_EveryAllocationFails_APrefixIsRemoved()
+    {
+        var workload = new List<FaultStep<long, long, CollidingHasher>>();
+        int removalFaults = 0;
+        for (int at = 4; at <= 2_000; at += 4)
+        {
+            // Single inserts between the batches, so that a growth one of them starts has most of
+            // its old buckets left when the next batch runs.
+            for (int i = at - 4; i < at; i++)
+            {
+                workload.Add(FaultStep<long, long, CollidingHasher>.Set(i, i * 7));
+            }
+            long[] keys = [at - 1, at - 3, at + 100_000, at - 1];
+            FaultStep<long, long, CollidingHasher> remove = FaultStep<long, long, CollidingHasher>.RemoveKeys(keys);
+            workload.Add(remove with
+            {
+                Recover = (m, d, alloc, when) =>
+                {
+                    removalFaults++;
+                    remove.Recover!(m, d, alloc, when);
+                },
+            });
+        }
+        int faults = FaultHarness.FailEachAllocation(a => new NativeMap<long, long, CollidingHasher>(0, a, 21u), [], workload);
+        TestContext.Out.WriteLine($"{removalFaults} of the failures inside RemoveKeys");
+        Assert.That(removalFaults, Is.GreaterThan(0), "no allocation failed inside a RemoveKeys batch");
+    }
+
     /// <summary>GetValueRefOrAddDefault of new and present keys through doublings, with removes.</summary>
     [Test]
     public void GetValueRefOrAddDefault_ThroughGrowth_EveryAllocationFails_NoHalfMadeEntry()

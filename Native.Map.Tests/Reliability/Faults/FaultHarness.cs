@@ -71,6 +71,47 @@ internal sealed record FaultStep<TKey, TValue, THasher>(
                 m.SetValues(keys.AsSpan(prefix), values.AsSpan(prefix));
             });
 
+    /// <summary>
+    /// RemoveKeys of a batch (every key removed from the model). Its documented promise on a
+    /// failure: the keys before the failing one are removed, it and the rest are not. Recovery finds
+    /// that prefix, then removes the rest.
+    /// </summary>
+    public static FaultStep<TKey, TValue, THasher> RemoveKeys(TKey[] keys) =>
+        new(
+            $"RemoveKeys[{keys.Length}] from {keys[0]}",
+            m => m.RemoveKeys(keys),
+            d =>
+            {
+                foreach (TKey k in keys)
+                {
+                    d.Remove(k);
+                }
+            },
+            Recover: (m, d, alloc, when) =>
+            {
+                var candidate = new Dictionary<TKey, TValue>(d);
+                int prefix = -1;
+                for (int p = 0; p <= keys.Length && prefix < 0; p++)
+                {
+                    if (p > 0)
+                    {
+                        candidate.Remove(keys[p - 1]);
+                    }
+                    if (FaultHarness.Holds(m, candidate))
+                    {
+                        prefix = p;
+                    }
+                }
+                Assert.That(prefix, Is.GreaterThanOrEqualTo(0), $"{when}: the map is not the model less a prefix of the batch");
+                Assert.That(prefix, Is.LessThan(keys.Length), $"{when}: the whole batch was removed, yet it threw");
+                for (int i = 0; i < prefix; i++)
+                {
+                    d.Remove(keys[i]);
+                }
+                FaultHarness.AssertSame(m, d, alloc, $"{when} (a prefix of {prefix} removed)");
+                m.RemoveKeys(keys.AsSpan(prefix));
+            });
+
     /// <summary>EnsureCapacity; with <paramref name="capacityUnchangedOnFailure"/>, a failed call must also leave Capacity as it was (the documented "map is unchanged").</summary>
     public static FaultStep<TKey, TValue, THasher> EnsureCapacity(int n, bool capacityUnchangedOnFailure = true) =>
         new($"EnsureCapacity({n})", m => m.EnsureCapacity(n), _ => { }, MapUnchangedIncludingCapacity: capacityUnchangedOnFailure);

@@ -576,6 +576,76 @@ public sealed class HostileKeyTests : LeakCheckedTest
     }
 
     /// <summary>
+    /// After a failed <c>RemoveKeys</c>: the keys absent from the map must be a prefix of the batch,
+    /// shorter than <paramref name="limit"/>; the model follows, and the map must be consistent.
+    /// </summary>
+    private void AssertAPrefixWasRemoved(HostileKey[] keys, int limit)
+    {
+        HostileKey.Reset();
+        int prefix = keys.TakeWhile(k => !_map.ContainsKey(k)).Count();
+        Assert.That(prefix, Is.LessThan(limit), "keys at or after the failing one were removed");
+        Assert.That(keys.Skip(prefix).All(_map.ContainsKey), Is.True, "the removed keys are not a prefix of the batch");
+        for (int i = 0; i < prefix; i++)
+        {
+            _model.Remove(keys[i].Id);
+        }
+        TestContext.Out.WriteLine($"{prefix} keys removed before the failure at {limit}");
+        AssertConsistentAndUsable();
+    }
+
+    /// <summary>
+    /// RemoveKeys hashes each key some keys ahead of its removal: a hash code that throws stops the
+    /// batch with a prefix of it removed, short of the throwing key (growing: the removals also
+    /// evacuate, hashing stored keys, which may throw first).
+    /// </summary>
+    [TestCase(false, 30)]
+    [TestCase(true, 30)]
+    [TestCase(false, 0)]
+    [TestCase(false, 39)]
+    public void GetHashCodeThrows_InRemoveKeys_APrefixIsRemoved_MapConsistent(bool growing, int throwing)
+    {
+        if (growing)
+        {
+            FillUntilGrowing();
+        }
+        HostileKey[] keys = [.. Enumerable.Range(0, 40).Select(i => new HostileKey(i))];
+        HostileKey.ThrowOnHash = id => id == throwing;
+        Assert.Throws<HostileKeyException>(() => _map.RemoveKeys(keys));
+        AssertAPrefixWasRemoved(keys, Math.Max(throwing, 1));
+    }
+
+    /// <summary>A key's Equals writes to the map during RemoveKeys: refused as concurrent map writes (the batch holds the writer flag), a prefix removed, the refused write not done.</summary>
+    [Test]
+    public void EqualsReentersWithWrite_InRemoveKeys_ConcurrentWrites_APrefixIsRemoved()
+    {
+        HostileKey[] keys = [.. Enumerable.Range(0, 40).Select(i => new HostileKey(i))];
+        Func<bool> ran = OnFirstEquals(20, () => _map[new HostileKey(123_456)] = 1);
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => _map.RemoveKeys(keys))!;
+        Assert.That(e.Message, Does.Contain("concurrent map writes"));
+        Assert.That(ran(), Is.True);
+        Assert.That(_map.ContainsKey(new HostileKey(123_456)), Is.False, "the refused re-entrant write happened");
+        AssertAPrefixWasRemoved(keys, 21);
+    }
+
+    /// <summary>A key's Equals disposes the map during RemoveKeys: the dispose is refused (a write is in progress), the map stays usable.</summary>
+    [Test]
+    public void EqualsCallsDispose_InRemoveKeys_DisposeRefused_MapIntact()
+    {
+        HostileKey[] keys = [.. Enumerable.Range(0, 40).Select(i => new HostileKey(i))];
+        Func<bool> ran = OnFirstEquals(5, _map.Dispose);
+        var removed = new bool[keys.Length];
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => _map.RemoveKeys(keys, removed))!;
+        Assert.That(e.Message, Does.Contain("concurrent map writes"));
+        Assert.That(ran(), Is.True);
+        Assert.That(_map.IsDisposed, Is.False);
+        HostileKey.Reset();
+        int reported = removed.TakeWhile(r => r).Count();
+        Assert.That(removed.Skip(reported), Is.All.False, "removed reports more than a prefix");
+        Assert.That(keys.Count(k => !_map.ContainsKey(k)), Is.EqualTo(reported), "the reported removals are the ones done");
+        AssertAPrefixWasRemoved(keys, 6);
+    }
+
+    /// <summary>
     /// An enumeration started during a doubling walks old buckets and hashes their keys to skip the
     /// ones bound for the other half; that hash code disposes the map, which frees the old array the
     /// walk is in: MoveNext throws ObjectDisposedException instead of reading it.

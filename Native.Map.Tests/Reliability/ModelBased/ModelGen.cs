@@ -51,6 +51,7 @@ internal static class ModelGen
             (1, Gen.Select(key, value, Gen.Int[0, 1], (k, v, a) => new Op(OpKind.ContainsValue, k, v, a))),
             (2, Gen.Select(key, value, Gen.Int[0, 300], (k, v, n) => new Op(OpKind.BatchGet, k, v, n))),
             (2, Gen.Select(key, value, Gen.Int[0, 300], (k, v, n) => new Op(OpKind.BatchSet, k, v, n))),
+            (2, Gen.Select(key, value, Gen.Int[0, 300], (k, v, n) => new Op(OpKind.BatchRemove, k, v, n))),
             (2, keyValue(OpKind.RefOrAdd)),
             (1, keyed(OpKind.RefOrNull)));
     }
