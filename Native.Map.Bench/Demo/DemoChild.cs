@@ -17,7 +17,8 @@ namespace Native.Map.Bench.Demo;
 /// <list type="bullet">
 /// <item><c>throughput</c>: build from empty with a clock read per 10 % chunk only (insert ns/op,
 /// GC counts and pause, heap, native bytes, peak RSS), then lookup hit, lookup miss, iterate and
-/// remove, each timed over whole passes.</item>
+/// remove, each timed over whole passes; for a map with batched calls (NativeMap), then batched
+/// lookup hit and miss (<c>TryGetValues</c>) and batched removal (<c>RemoveKeys</c>).</item>
 /// <item><c>latency</c>: the same build with a clock read after every insert (per-insert latency
 /// histogram and plot; the clock read is in every sample, and its own cost is reported).</item>
 /// <item><c>telemetry</c>: the latency build with every Native.Map instrument enabled; only its
@@ -204,7 +205,7 @@ internal static class DemoChild
             InsertRange(map, keys, 0, keys.Length); // refill, untimed
         }
 
-        return result with
+        result = result with
         {
             LookupHitNs = hitNs,
             LookupHitPasses = hitPasses,
@@ -215,6 +216,74 @@ internal static class DemoChild
             RemoveNs = Ticks.ToNs(removeTicks) / ((double)removePasses * keys.Length),
             RemovePasses = removePasses,
         };
+        return map is IBatchedMapUnderTest batched ? MeasureBatched(batched, map, keys, misses, order, result, label) : result;
+    }
+
+    /// <summary>Keys per <c>TryGetValues</c> call (as in BenchmarkDotNet's lookup classes).</summary>
+    private const int LookupBatch = Suites.Work.LookupBatch;
+
+    /// <summary>Keys per <c>RemoveKeys</c> call (as in BenchmarkDotNet's <c>RemoveAll</c>).</summary>
+    private const int RemoveBatch = 1024;
+
+    /// <summary>
+    /// The batched calls, after the single-key phases: lookup hit and miss with <c>TryGetValues</c>,
+    /// then removal of every key with <c>RemoveKeys</c> (the map refilled, untimed, before each pass).
+    /// </summary>
+    private static ChildResult MeasureBatched<TMap>(IBatchedMapUnderTest batched, TMap map, long[] keys, long[] misses, long[] order, ChildResult result, string label)
+        where TMap : struct, IMapUnderTest<TMap>
+    {
+        var values = new long[LookupBatch];
+        var found = new bool[LookupBatch];
+        InsertRange(map, keys, 0, keys.Length); // the single-key remove phase emptied it
+        Progress($"{label} lookup hit, batched ({LookupBatch:N0} keys a call)");
+        double hitNs = TimeBatchedPasses(batched, order, values, found, expectFound: true);
+        Progress($"{label} lookup miss, batched");
+        double missNs = TimeBatchedPasses(batched, misses, values, found, expectFound: false);
+
+        Progress($"{label} remove all, batched ({RemoveBatch:N0} keys a call)");
+        long removeTicks = 0;
+        int removePasses = 0;
+        while (true)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            long removed = RemoveBatched(batched, order);
+            removeTicks += Stopwatch.GetTimestamp() - t0;
+            removePasses++;
+            if (removed != keys.Length || map.Count != 0)
+            {
+                throw new InvalidOperationException($"{label} removed {removed} of {keys.Length} in batches.");
+            }
+            if (removeTicks >= s_minPhaseTicks || removePasses >= MaxPasses)
+            {
+                break;
+            }
+            InsertRange(map, keys, 0, keys.Length); // refill, untimed
+        }
+        return result with
+        {
+            LookupHitBatchedNs = hitNs,
+            LookupMissBatchedNs = missNs,
+            RemoveBatchedNs = Ticks.ToNs(removeTicks) / ((double)removePasses * keys.Length),
+        };
+    }
+
+    private static double TimeBatchedPasses(IBatchedMapUnderTest map, long[] probe, long[] values, bool[] found, bool expectFound)
+    {
+        long ticks = 0;
+        int passes = 0;
+        do
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            long hits = LookupBatched(map, probe, values, found);
+            ticks += Stopwatch.GetTimestamp() - t0;
+            passes++;
+            if (hits != (expectFound ? probe.Length : 0))
+            {
+                throw new InvalidOperationException($"{hits} of {probe.Length} batched lookups found, expected {(expectFound ? "all" : "none")}.");
+            }
+        }
+        while (ticks < s_minPhaseTicks && passes < MaxPasses);
+        return Ticks.ToNs(ticks) / ((double)passes * probe.Length);
     }
 
     private static (double NsPerOp, int Passes) TimePasses<TMap>(TMap map, long[] probe, bool expectFound)
@@ -285,6 +354,29 @@ internal static class DemoChild
         for (int i = 0; i < order.Length; i++)
         {
             removed += map.Remove(order[i]) ? 1 : 0;
+        }
+        return removed;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long LookupBatched(IBatchedMapUnderTest map, long[] probe, long[] values, bool[] found)
+    {
+        long hits = 0;
+        for (int i = 0; i < probe.Length; i += LookupBatch)
+        {
+            int n = Math.Min(LookupBatch, probe.Length - i);
+            hits += map.TryGetValues(probe.AsSpan(i, n), values.AsSpan(0, n), found.AsSpan(0, n));
+        }
+        return hits;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long RemoveBatched(IBatchedMapUnderTest map, long[] order)
+    {
+        long removed = 0;
+        for (int i = 0; i < order.Length; i += RemoveBatch)
+        {
+            removed += map.RemoveKeys(order.AsSpan(i, Math.Min(RemoveBatch, order.Length - i)));
         }
         return removed;
     }
@@ -376,6 +468,15 @@ internal static class DemoChild
             LookupRange(a, missKeys);
             SumAll(a);
             RemoveRange(a, keys);
+            if (a is IBatchedMapUnderTest batched)
+            {
+                InsertRange(a, keys, 0, keys.Length);
+                var values = new long[LookupBatch];
+                var found = new bool[LookupBatch];
+                LookupBatched(batched, keys, values, found);
+                LookupBatched(batched, missKeys, values, found);
+                RemoveBatched(batched, keys);
+            }
             a.Dispose();
             TMap b = TMap.Create();
             InsertRangeTimed(b, keys, lat, 0, keys.Length);

@@ -104,7 +104,7 @@ internal sealed record DemoReport
     {
         var rows = new List<string[]>
         {
-            new[] { "round", "map", "insert ns/op", "p99.99 ns", "max insert", "lookup hit ns", "lookup miss ns", "iterate ns", "remove ns", "gen0/1/2", "peak RSS MB", "load avg" },
+            new[] { "round", "map", "insert ns/op", "p99.99 ns", "max insert", "lookup hit ns", "lookup miss ns", "iterate ns", "remove ns", "batched hit / miss / remove ns", "gen0/1/2", "peak RSS MB", "load avg" },
         };
         foreach (IGrouping<(int Round, string Map), ChildResult> g in Children
                      .Where(c => c.Mode is "throughput" or "latency")
@@ -125,6 +125,7 @@ internal sealed record DemoReport
                 F(t?.LookupMissNs, "0.0"),
                 F(t?.IterateNs, "0.00"),
                 F(t?.RemoveNs, "0.0"),
+                t?.LookupHitBatchedNs is null ? "-" : $"{F(t.LookupHitBatchedNs, "0.0")} / {F(t.LookupMissBatchedNs, "0.0")} / {F(t.RemoveBatchedNs, "0.0")}",
                 t is null ? "-" : $"{t.Gen0}/{t.Gen1}/{t.Gen2}",
                 F(t?.PeakRssBytes / 1048576.0, "N0"),
                 F(t?.LoadAverage, "0.00"),

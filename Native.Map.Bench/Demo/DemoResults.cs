@@ -101,6 +101,15 @@ internal sealed record ChildResult
 
     public int RemovePasses { get; init; }
 
+    /// <summary>Batched lookups of the hit keys (<c>TryGetValues</c>, 16,384 keys a call), ns per key; null for a map without batched calls.</summary>
+    public double? LookupHitBatchedNs { get; init; }
+
+    /// <summary>Batched lookups of the miss keys, ns per key; null for a map without batched calls.</summary>
+    public double? LookupMissBatchedNs { get; init; }
+
+    /// <summary>Batched removal of every key in shuffled order (<c>RemoveKeys</c>, 1,024 keys a call), ns per key; null for a map without batched calls.</summary>
+    public double? RemoveBatchedNs { get; init; }
+
     public string Shape { get; init; } = "";
 
     public LatencySummary? Latency { get; init; }

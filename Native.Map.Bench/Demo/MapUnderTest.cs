@@ -33,6 +33,20 @@ internal interface IMapUnderTest<TSelf> : IDisposable
     string Describe();
 }
 
+/// <summary>
+/// The batched calls of a map that has them (NativeMap: <c>TryGetValues</c>, <c>RemoveKeys</c>).
+/// The demo times them against Dictionary's single-key calls, which is what a caller without
+/// batched calls does. Called once per batch (thousands of keys), so the interface call is noise.
+/// </summary>
+internal interface IBatchedMapUnderTest
+{
+    /// <summary>Looks up every key of <paramref name="keys"/>; returns how many were found.</summary>
+    int TryGetValues(ReadOnlySpan<long> keys, Span<long> values, Span<bool> found);
+
+    /// <summary>Removes every key of <paramref name="keys"/>; returns how many were removed.</summary>
+    int RemoveKeys(ReadOnlySpan<long> keys);
+}
+
 /// <summary><see cref="Dictionary{TKey, TValue}"/>&lt;long, long&gt; under test.</summary>
 internal readonly struct DictionaryUnderTest(Dictionary<long, long> map) : IMapUnderTest<DictionaryUnderTest>
 {
@@ -68,7 +82,7 @@ internal readonly struct DictionaryUnderTest(Dictionary<long, long> map) : IMapU
 }
 
 /// <summary><see cref="NativeMap{TKey, TValue}"/>&lt;long, long&gt; under test.</summary>
-internal readonly struct NativeMapUnderTest(NativeMap<long, long> map) : IMapUnderTest<NativeMapUnderTest>
+internal readonly struct NativeMapUnderTest(NativeMap<long, long> map) : IMapUnderTest<NativeMapUnderTest>, IBatchedMapUnderTest
 {
     public static string Name => "NativeMap";
 
@@ -83,6 +97,10 @@ internal readonly struct NativeMapUnderTest(NativeMap<long, long> map) : IMapUnd
     public bool TryGetValue(long key, out long value) => map.TryGetValue(key, out value);
 
     public bool Remove(long key) => map.Remove(key);
+
+    public int TryGetValues(ReadOnlySpan<long> keys, Span<long> values, Span<bool> found) => map.TryGetValues(keys, values, found);
+
+    public int RemoveKeys(ReadOnlySpan<long> keys) => map.RemoveKeys(keys);
 
     public long SumAll()
     {
