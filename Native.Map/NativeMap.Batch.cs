@@ -7,8 +7,19 @@ namespace Native.Map;
 
 public unsafe partial class NativeMap<TKey, TValue, THasher>
 {
-    /// <summary>Keys between <see cref="SetValues"/>'s bucket prefetch of a key and its insert.</summary>
-    private const int PrefetchStage = 8;
+    /// <summary>
+    /// Keys between the batched writes' (<see cref="SetValues"/>, <see cref="RemoveKeys(ReadOnlySpan{TKey})"/>)
+    /// bucket prefetch of a key and its write. A random line takes about 230 ns to arrive here.
+    /// Measured removing 10^7 shuffled long keys in batches of 65,536 (ns per key, 3 alternating
+    /// runs): 4: 33.3-33.9, 8: 25.0-25.5, 16: 19.4-20.2, 24: 17.4-18.7, 32: 18.3-18.5; at 10^6, 8:
+    /// 15.0-17.4, 24: 11.4-11.5. SetValues in batches of 1,024 (medians of alternating processes):
+    /// presized 10^7 30.9-37.0 (8) against 22.1-26.3 (24), 10^6 26.6-29.4 against 21.4-24.2; from
+    /// empty 10^7 50.6-58.5 against 44.0-53.2; 10^5 the same.
+    /// </summary>
+    private const int WriteStage = 24;
+
+    /// <summary>The ring of hashes the batched writes carry: a power of two above <see cref="WriteStage"/>, so that a slot is an and, not a division.</summary>
+    private const int WriteRing = 32;
 
     /// <summary>
     /// Keys between the stages of <see cref="TryGetValues"/>'s pipeline: tophash prefetch, slot (or
@@ -309,7 +320,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
     /// <exception cref="OutOfMemoryException">An insert could not allocate native memory: the entries before it are set, it and the rest are not (remarks).</exception>
-    /// <remarks>The batch stops at the first failure, with the entries before that point set and the rest not: an insert that runs out of memory, or a hasher that throws (keys are hashed up to 8 keys before their insert, so the entries set end up to 8 keys before the throwing one).</remarks>
+    /// <remarks>The batch stops at the first failure, with the entries before that point set and the rest not: an insert that runs out of memory, or a hasher that throws (keys are hashed up to 24 keys before their insert, so the entries set end up to 24 keys before the throwing one).</remarks>
     public void SetValues(ReadOnlySpan<TKey> keys, ReadOnlySpan<TValue> values)
     {
         if (values.Length < keys.Length)
@@ -319,21 +330,21 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         AcquireWriter();
         try
         {
-            // Each key is hashed once, PrefetchStage keys ahead of its insert, and its bucket
+            // Each key is hashed once, WriteStage keys ahead of its insert, and its bucket
             // prefetched then. The seed cannot change during the batch: only Clear and a delete
             // that empties the map reseed, and the batch holds the writer flag.
             int n = keys.Length;
-            Span<ulong> hashes = stackalloc ulong[PrefetchStage];
-            for (int j = 0; j < Math.Min(PrefetchStage, n); j++)
+            Span<ulong> hashes = stackalloc ulong[WriteRing];
+            for (int j = 0; j < Math.Min(WriteStage, n); j++)
             {
                 hashes[j] = HashAndPrefetchBucket(in keys[j]);
             }
             for (int i = 0; i < n; i++)
             {
-                ulong hash = hashes[i % PrefetchStage];
-                if (i + PrefetchStage < n)
+                ulong hash = hashes[i & (WriteRing - 1)];
+                if (i + WriteStage < n)
                 {
-                    hashes[i % PrefetchStage] = HashAndPrefetchBucket(in keys[i + PrefetchStage]);
+                    hashes[(i + WriteStage) & (WriteRing - 1)] = HashAndPrefetchBucket(in keys[i + WriteStage]);
                 }
                 // The flags as they are now (growth starts and ends within the batch); the seed is the map's.
                 *Assign(in keys[i], hash, _h.Flags, out _) = values[i];
@@ -348,7 +359,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
 
     /// <summary>
     /// Removes many keys at once, taking the writer flag once for the whole batch and prefetching
-    /// each key's bucket <see cref="RemoveStage"/> keys ahead of its removal (during a growth, also
+    /// each key's bucket 24 keys ahead of its removal (during a growth, also
     /// the old bucket the removal will evacuate and its two destinations). Keys that are absent, or
     /// repeated in <paramref name="keys"/>, are skipped.
     /// </summary>
@@ -357,7 +368,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
     /// <exception cref="OutOfMemoryException">Native memory for the growth work every write does (a doubling's evacuation may chain an overflow bucket) could not be allocated: the keys before the failing one are removed, it and the rest are not (remarks).</exception>
-    /// <remarks>The batch stops at the first failure, with the keys before that point removed and the rest not: a removal whose growth work runs out of memory, or a hasher that throws (keys are hashed up to <see cref="RemoveStage"/> keys before their removal, so the removals end up to that many keys before the throwing one).</remarks>
+    /// <remarks>The batch stops at the first failure, with the keys before that point removed and the rest not: a removal whose growth work runs out of memory, or a hasher that throws (keys are hashed up to 24 keys before their removal, so the removals end up to 24 keys before the throwing one).</remarks>
     public int RemoveKeys(ReadOnlySpan<TKey> keys) => RemoveKeys(keys, default, report: false);
 
     /// <summary>
@@ -386,18 +397,6 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         return RemoveKeys(keys, removed, report: true);
     }
 
-    /// <summary>
-    /// Keys between <see cref="RemoveKeys(ReadOnlySpan{TKey})"/>'s bucket prefetch of a key and its
-    /// removal. Measured removing 10^7 shuffled long keys in batches of 65,536 (ns per key, 3
-    /// alternating runs): 4: 33.3-33.9, 8: 25.0-25.5, 16: 19.4-20.2, 24: 17.4-18.7, 32: 18.3-18.5;
-    /// at 10^6, 8: 15.0-17.4, 24: 11.4-11.5. A removal holds no lookahead state but the hash, so
-    /// it can run further ahead than <see cref="SetValues"/> (whose inserts measured no better at 16).
-    /// </summary>
-    private const int RemoveStage = 24;
-
-    /// <summary>The ring of hashes <see cref="RemoveKeys(ReadOnlySpan{TKey})"/> carries: a power of two above <see cref="RemoveStage"/>.</summary>
-    private const int RemoveRing = 32;
-
     /// <summary>The batched removal; writes <paramref name="removed"/> only when <paramref name="report"/> (a constant where inlined).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int RemoveKeys(ReadOnlySpan<TKey> keys, Span<bool> removed, bool report)
@@ -405,22 +404,22 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         AcquireWriter();
         try
         {
-            // As in SetValues, each key is hashed once, RemoveStage keys ahead. The seed changes
+            // As in SetValues, each key is hashed once, WriteStage keys ahead. The seed changes
             // only when a removal empties the map (Reseed); every removal after it finds the map
             // empty before it looks at the (then stale) hash.
             int n = keys.Length;
             int count = 0;
-            Span<ulong> hashes = stackalloc ulong[RemoveRing];
-            for (int j = 0; j < Math.Min(RemoveStage, n); j++)
+            Span<ulong> hashes = stackalloc ulong[WriteRing];
+            for (int j = 0; j < Math.Min(WriteStage, n); j++)
             {
                 hashes[j] = HashAndPrefetchBucket(in keys[j]);
             }
             for (int i = 0; i < n; i++)
             {
-                ulong hash = hashes[i & (RemoveRing - 1)];
-                if (i + RemoveStage < n)
+                ulong hash = hashes[i & (WriteRing - 1)];
+                if (i + WriteStage < n)
                 {
-                    hashes[(i + RemoveStage) & (RemoveRing - 1)] = HashAndPrefetchBucket(in keys[i + RemoveStage]);
+                    hashes[(i + WriteStage) & (WriteRing - 1)] = HashAndPrefetchBucket(in keys[i + WriteStage]);
                 }
                 bool r = DeleteSlot(in keys[i], hash, readValue: false, out _);
                 count += r ? 1 : 0;

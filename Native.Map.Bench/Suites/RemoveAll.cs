@@ -74,7 +74,7 @@ public class RemoveAll
 
     /// <summary>
     /// <see cref="NativeMap{TKey, TValue, THasher}.RemoveKeys(ReadOnlySpan{TKey})"/> of every key in
-    /// batches of 1,024 (as <see cref="InsertFromEmpty.NativeMapBatched"/> sets them): one
+    /// batches of 1,024 (as <see cref="InsertSuite.NativeMapBatched"/> sets them): one
     /// writer-flag acquisition per batch, buckets prefetched ahead; returns the number removed.
     /// </summary>
     [Benchmark(OperationsPerInvoke = Work.PerInvocation)]

@@ -387,6 +387,26 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
         Assert.Throws<ObjectDisposedException>(() => map.RemoveKeys([]));
     }
 
+    /// <summary>Every batch length from 0 to past twice the lookahead, into an empty map and over present keys: the prologue, the steady state and the tail each set their keys.</summary>
+    [Test]
+    public void SetValues_EveryShortLength_SetsExactlyThoseKeys()
+    {
+        using var map = new NativeMap<long, long>();
+        for (int length = 0; length <= 80; length++)
+        {
+            map.Clear();
+            long[] keys = [.. Enumerable.Range(0, length).Select(i => (long)(i * 2))];
+            map.SetValues(keys, [.. keys.Select(k => k + 1)]);
+            map.SetValues(keys.AsSpan(0, length / 2), [.. keys.Take(length / 2).Select(k => -k)]);
+            Assert.That(map.Count, Is.EqualTo(length), $"length {length}");
+            for (int i = 0; i < length; i++)
+            {
+                Assert.That(map[keys[i]], Is.EqualTo(i < length / 2 ? -keys[i] : keys[i] + 1), $"length {length}, key {keys[i]}");
+            }
+            map.CheckInvariants();
+        }
+    }
+
     [Test]
     public void Marshal_GetValueRefOrAddDefault_CountsWithOneLookup()
     {
