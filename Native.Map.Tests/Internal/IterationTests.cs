@@ -160,6 +160,66 @@ public sealed class IterationTests : LeakCheckedTest
         }
     }
 
+    /// <summary>
+    /// The batched writes inside a <c>foreach</c> started mid-growth, as single writes are allowed
+    /// there: <c>RemoveKeys</c> of keys not yet returned (and some already returned), <c>SetValues</c>
+    /// of new keys (which keep the map doubling). Removed keys are never returned afterwards,
+    /// survivors exactly once.
+    /// </summary>
+    [Test]
+    public void BatchedWritesDuringIteration_KeepTheContract()
+    {
+        int seed = TestSeed.Next(nameof(BatchedWritesDuringIteration_KeepTheContract));
+        var rng = new Random(seed);
+        for (int round = 0; round < 10; round++)
+        {
+            using var map = new NativeMap<long, long>(5000);
+            long n = NativeMap<long, long>.CapacityFor((byte)map.GetStats().B) + 1;
+            for (long i = 0; i < n; i++)
+            {
+                map[i] = i;
+            }
+            Assert.That(map.GetStats().IsGrowing, Is.True);
+            var removed = new HashSet<long>();
+            var returned = new HashSet<long>();
+            long next = n;
+            foreach (KeyValuePair<long, long> kv in map)
+            {
+                Assert.That(returned.Add(kv.Key), Is.True, $"seed {seed}, round {round}: {kv.Key} returned twice");
+                Assert.That(removed.Contains(kv.Key), Is.False, $"seed {seed}, round {round}: {kv.Key} returned after RemoveKeys removed it");
+                switch (rng.Next(8))
+                {
+                    case 0:
+                        long[] victims = [.. Enumerable.Range(0, 40).Select(_ => rng.NextInt64(n))];
+                        var flags = new bool[victims.Length];
+                        map.RemoveKeys(victims, flags);
+                        for (int j = 0; j < victims.Length; j++)
+                        {
+                            if (flags[j])
+                            {
+                                Assert.That(removed.Add(victims[j]), Is.True, $"seed {seed}: {victims[j]} removed twice");
+                            }
+                        }
+                        break;
+                    case 1:
+                        long[] fresh = [.. Enumerable.Range(0, 60).Select(j => next + j)];
+                        next += fresh.Length;
+                        map.SetValues(fresh, fresh);
+                        break;
+                }
+            }
+            for (long i = 0; i < n; i++)
+            {
+                if (!removed.Contains(i))
+                {
+                    Assert.That(returned.Contains(i), Is.True, $"seed {seed}, round {round}: survivor {i} missing");
+                }
+                Assert.That(map.ContainsKey(i), Is.EqualTo(!removed.Contains(i)));
+            }
+            map.CheckInvariants();
+        }
+    }
+
     [Test]
     public void AbandonedEnumerator_PinsItsArrays_FreedWhenTheMapIsDisposed()
     {
