@@ -333,19 +333,11 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             // Each key is hashed once, WriteStage keys ahead of its insert, and its bucket
             // prefetched then. The seed cannot change during the batch: only Clear and a delete
             // that empties the map reseed, and the batch holds the writer flag.
-            int n = keys.Length;
             Span<ulong> hashes = stackalloc ulong[WriteRing];
-            for (int j = 0; j < Math.Min(WriteStage, n); j++)
+            HashAhead(keys, hashes);
+            for (int i = 0; i < keys.Length; i++)
             {
-                hashes[j] = HashAndPrefetchBucket(in keys[j]);
-            }
-            for (int i = 0; i < n; i++)
-            {
-                ulong hash = hashes[i & (WriteRing - 1)];
-                if (i + WriteStage < n)
-                {
-                    hashes[(i + WriteStage) & (WriteRing - 1)] = HashAndPrefetchBucket(in keys[i + WriteStage]);
-                }
+                ulong hash = NextHash(keys, hashes, i);
                 // The flags as they are now (growth starts and ends within the batch); the seed is the map's.
                 *Assign(in keys[i], hash, _h.Flags, out _) = values[i];
             }
@@ -407,20 +399,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             // As in SetValues, each key is hashed once, WriteStage keys ahead. The seed changes
             // only when a removal empties the map (Reseed); every removal after it finds the map
             // empty before it looks at the (then stale) hash.
-            int n = keys.Length;
             int count = 0;
             Span<ulong> hashes = stackalloc ulong[WriteRing];
-            for (int j = 0; j < Math.Min(WriteStage, n); j++)
+            HashAhead(keys, hashes);
+            for (int i = 0; i < keys.Length; i++)
             {
-                hashes[j] = HashAndPrefetchBucket(in keys[j]);
-            }
-            for (int i = 0; i < n; i++)
-            {
-                ulong hash = hashes[i & (WriteRing - 1)];
-                if (i + WriteStage < n)
-                {
-                    hashes[(i + WriteStage) & (WriteRing - 1)] = HashAndPrefetchBucket(in keys[i + WriteStage]);
-                }
+                ulong hash = NextHash(keys, hashes, i);
                 bool r = DeleteSlot(in keys[i], hash, readValue: false, out _);
                 count += r ? 1 : 0;
                 if (report)
@@ -435,6 +419,35 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             ReleaseWriter();
             GC.KeepAlive(this);
         }
+    }
+
+    /// <summary>
+    /// The batched writes' look-ahead, first part: hashes the first <see cref="WriteStage"/> keys
+    /// into <paramref name="hashes"/> (a ring of <see cref="WriteRing"/>) and prefetches their buckets.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void HashAhead(ReadOnlySpan<TKey> keys, Span<ulong> hashes)
+    {
+        for (int j = 0; j < Math.Min(WriteStage, keys.Length); j++)
+        {
+            hashes[j] = HashAndPrefetchBucket(in keys[j]);
+        }
+    }
+
+    /// <summary>
+    /// The batched writes' look-ahead, per key: returns key <paramref name="i"/>'s hash (computed
+    /// <see cref="WriteStage"/> keys ago) and hashes key <c>i + WriteStage</c> in its place,
+    /// prefetching that key's bucket.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong NextHash(ReadOnlySpan<TKey> keys, Span<ulong> hashes, int i)
+    {
+        ulong hash = hashes[i & (WriteRing - 1)];
+        if (i + WriteStage < keys.Length)
+        {
+            hashes[(i + WriteStage) & (WriteRing - 1)] = HashAndPrefetchBucket(in keys[i + WriteStage]);
+        }
+        return hash;
     }
 
     /// <summary>Hashes a key under the current seed and prefetches its whole bucket, and during a growth the evacuation its insert will do.</summary>

@@ -186,24 +186,7 @@ internal static class DemoChild
         while (iterTicks < s_minPhaseTicks && iterPasses < MaxPasses);
 
         Progress($"{label} remove all (shuffled order)");
-        long removeTicks = 0;
-        int removePasses = 0;
-        while (true)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            long removed = RemoveRange(map, order);
-            removeTicks += Stopwatch.GetTimestamp() - t0;
-            removePasses++;
-            if (removed != keys.Length || map.Count != 0)
-            {
-                throw new InvalidOperationException($"{label} removed {removed} of {keys.Length}.");
-            }
-            if (removeTicks >= s_minPhaseTicks || removePasses >= MaxPasses)
-            {
-                break;
-            }
-            InsertRange(map, keys, 0, keys.Length); // refill, untimed
-        }
+        (double removeNs, int removePasses) = TimeRemovals(map, keys, () => RemoveRange(map, order), label);
 
         result = result with
         {
@@ -213,7 +196,7 @@ internal static class DemoChild
             LookupMissPasses = missPasses,
             IterateNs = Ticks.ToNs(iterTicks) / ((double)iterPasses * keys.Length),
             IteratePasses = iterPasses,
-            RemoveNs = Ticks.ToNs(removeTicks) / ((double)removePasses * keys.Length),
+            RemoveNs = removeNs,
             RemovePasses = removePasses,
         };
         return map is IBatchedMapUnderTest batched ? MeasureBatched(batched, map, keys, misses, order, result, label) : result;
@@ -241,30 +224,40 @@ internal static class DemoChild
         double missNs = TimeBatchedPasses(batched, misses, values, found, expectFound: false);
 
         Progress($"{label} remove all, batched ({RemoveBatch:N0} keys a call)");
-        long removeTicks = 0;
-        int removePasses = 0;
-        while (true)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            long removed = RemoveBatched(batched, order);
-            removeTicks += Stopwatch.GetTimestamp() - t0;
-            removePasses++;
-            if (removed != keys.Length || map.Count != 0)
-            {
-                throw new InvalidOperationException($"{label} removed {removed} of {keys.Length} in batches.");
-            }
-            if (removeTicks >= s_minPhaseTicks || removePasses >= MaxPasses)
-            {
-                break;
-            }
-            InsertRange(map, keys, 0, keys.Length); // refill, untimed
-        }
+        (double removeNs, _) = TimeRemovals(map, keys, () => RemoveBatched(batched, order), label + " batched");
         return result with
         {
             LookupHitBatchedNs = hitNs,
             LookupMissBatchedNs = missNs,
-            RemoveBatchedNs = Ticks.ToNs(removeTicks) / ((double)removePasses * keys.Length),
+            RemoveBatchedNs = removeNs,
         };
+    }
+
+    /// <summary>
+    /// Times whole passes of <paramref name="removeAll"/>, which must empty the map, until the phase
+    /// has run long enough, refilling the map (untimed) between passes. Returns ns per key and passes.
+    /// </summary>
+    private static (double NsPerOp, int Passes) TimeRemovals<TMap>(TMap map, long[] keys, Func<long> removeAll, string label)
+        where TMap : struct, IMapUnderTest<TMap>
+    {
+        long ticks = 0;
+        int passes = 0;
+        while (true)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            long removed = removeAll();
+            ticks += Stopwatch.GetTimestamp() - t0;
+            passes++;
+            if (removed != keys.Length || map.Count != 0)
+            {
+                throw new InvalidOperationException($"{label} removed {removed} of {keys.Length}.");
+            }
+            if (ticks >= s_minPhaseTicks || passes >= MaxPasses)
+            {
+                return (Ticks.ToNs(ticks) / ((double)passes * keys.Length), passes);
+            }
+            InsertRange(map, keys, 0, keys.Length); // refill, untimed
+        }
     }
 
     private static double TimeBatchedPasses(IBatchedMapUnderTest map, long[] probe, long[] values, bool[] found, bool expectFound)

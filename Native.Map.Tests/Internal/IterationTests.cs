@@ -103,6 +103,19 @@ public sealed class IterationTests : LeakCheckedTest
         Assert.That(seen, Has.Count.EqualTo(1000));
     }
 
+    /// <summary>Keys 0 .. n-1 (value = key) in a map sized for 5,000 and one key past its doubling point, so a doubling has just started.</summary>
+    private static NativeMap<long, long> MapJustPastADoubling(out long n)
+    {
+        var map = new NativeMap<long, long>(5000);
+        n = NativeMap<long, long>.CapacityFor((byte)map.GetStats().B) + 1;
+        for (long i = 0; i < n; i++)
+        {
+            map[i] = i;
+        }
+        Assert.That(map.GetStats().IsGrowing, Is.True);
+        return map;
+    }
+
     [Test]
     public void IterationStartedMidGrowth_WithInsertsAndDeletes_KeepsTheContract()
     {
@@ -110,13 +123,7 @@ public sealed class IterationTests : LeakCheckedTest
         var rng = new Random(seed);
         for (int round = 0; round < 20; round++)
         {
-            using var map = new NativeMap<long, long>(5000);
-            long n = NativeMap<long, long>.CapacityFor((byte)map.GetStats().B) + 1;
-            for (long i = 0; i < n; i++)
-            {
-                map[i] = i;
-            }
-            Assert.That(map.GetStats().IsGrowing, Is.True);
+            using NativeMap<long, long> map = MapJustPastADoubling(out long n);
             var removed = new HashSet<long>();
             var reinserted = new HashSet<long>();
             var returned = new HashSet<long>();
@@ -173,13 +180,7 @@ public sealed class IterationTests : LeakCheckedTest
         var rng = new Random(seed);
         for (int round = 0; round < 10; round++)
         {
-            using var map = new NativeMap<long, long>(5000);
-            long n = NativeMap<long, long>.CapacityFor((byte)map.GetStats().B) + 1;
-            for (long i = 0; i < n; i++)
-            {
-                map[i] = i;
-            }
-            Assert.That(map.GetStats().IsGrowing, Is.True);
+            using NativeMap<long, long> map = MapJustPastADoubling(out long n);
             var removed = new HashSet<long>();
             var returned = new HashSet<long>();
             long next = n;
