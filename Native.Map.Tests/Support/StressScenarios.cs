@@ -11,7 +11,7 @@ namespace Native.Map.Tests.Support;
 internal static class StressScenarios
 {
     /// <summary>Scenario names, in the order the guard-page test runs them.</summary>
-    public static readonly string[] GuardPageSubset = ["growth", "evacuation", "iteration", "abandoned", "indirect", "samesize"];
+    public static readonly string[] GuardPageSubset = ["growth", "evacuation", "iteration", "abandoned", "indirect", "samesize", "batches"];
 
     public static string Run(string name, int seed, NativeAllocator allocator) => name switch
     {
@@ -21,6 +21,7 @@ internal static class StressScenarios
         "abandoned" => Abandoned(seed, allocator),
         "indirect" => Indirect(seed, allocator),
         "samesize" => SameSizeChurn(seed, allocator),
+        "batches" => Batches(seed, allocator),
         "writers" => TwoWriters(seed, allocator),
         _ => throw new ArgumentException($"unknown scenario '{name}'", nameof(name)),
     };
@@ -260,6 +261,100 @@ internal static class StressScenarios
     }
 
     /// <summary>Indirect keys and values (200 and 320 bytes): model sequences, then growth, removal, clear, abandoned enumerators.</summary>
+    /// <summary>
+    /// The batched calls against a Dictionary: <c>TryGetValues</c> on its prefetching pipelines
+    /// (forced on for these small maps, so that they read buckets computed keys ahead, through
+    /// growths and overflow chains), <c>SetValues</c> and <c>RemoveKeys</c> (look-ahead of 24 keys),
+    /// batches of every length from 0 to 300, over long keys and indirect (200/320-byte) ones.
+    /// </summary>
+    private static string Batches(int seed, NativeAllocator allocator)
+    {
+        var rng = new Random(seed);
+        long operations = 0;
+        for (int round = 0; round < 40; round++)
+        {
+            using var map = new NativeMap<long, long>(0, allocator);
+            map._pipelinedLookupMinBytes = 0;
+            var model = new Dictionary<long, long>();
+            int keySpace = rng.Next(100, 20_000);
+            for (int step = 0; step < 60; step++)
+            {
+                long[] keys = [.. Enumerable.Range(0, rng.Next(0, 300)).Select(_ => (long)rng.Next(keySpace))];
+                switch (rng.Next(3))
+                {
+                    case 0:
+                        long[] values = [.. keys.Select(k => k ^ step)];
+                        map.SetValues(keys, values);
+                        for (int i = 0; i < keys.Length; i++)
+                        {
+                            model[keys[i]] = values[i];
+                        }
+                        break;
+                    case 1:
+                        var removed = new bool[keys.Length];
+                        int count = map.RemoveKeys(keys, removed);
+                        int want = 0;
+                        for (int i = 0; i < keys.Length; i++)
+                        {
+                            bool present = model.Remove(keys[i]);
+                            Require(removed[i] == present, $"RemoveKeys reported {removed[i]} for key {keys[i]}");
+                            want += present ? 1 : 0;
+                        }
+                        Require(count == want, $"RemoveKeys count {count}, expected {want}");
+                        break;
+                    default:
+                        var got = new long[keys.Length];
+                        var found = new bool[keys.Length];
+                        int hits = map.TryGetValues(keys, got, found);
+                        int expected = 0;
+                        for (int i = 0; i < keys.Length; i++)
+                        {
+                            bool present = model.TryGetValue(keys[i], out long v);
+                            Require(found[i] == present && got[i] == (present ? v : 0), $"TryGetValues of key {keys[i]}");
+                            expected += present ? 1 : 0;
+                        }
+                        Require(hits == expected, $"TryGetValues hits {hits}, expected {expected}");
+                        break;
+                }
+                operations += keys.Length;
+                Require(map.Count == model.Count, $"count {map.Count}, expected {model.Count}");
+            }
+            map.CheckInvariants();
+        }
+        using (var big = new NativeMap<Big200, Big320>(0, allocator))
+        {
+            big._pipelinedLookupMinBytes = 0;
+            var present = new HashSet<int>();
+            for (int step = 0; step < 40; step++)
+            {
+                int[] ids = [.. Enumerable.Range(0, rng.Next(0, 120)).Select(_ => rng.Next(2_000))];
+                Big200[] keys = [.. ids.Select(i => new Big200(i))];
+                if (rng.Next(2) == 0)
+                {
+                    big.SetValues(keys, [.. ids.Select(i => new Big320(i))]);
+                    present.UnionWith(ids);
+                }
+                else
+                {
+                    int count = big.RemoveKeys(keys);
+                    int want = ids.Count(present.Remove);
+                    Require(count == want, $"indirect RemoveKeys count {count}, expected {want}");
+                }
+                var got = new Big320[keys.Length];
+                var found = new bool[keys.Length];
+                big.TryGetValues(keys, got, found);
+                for (int i = 0; i < keys.Length; i++)
+                {
+                    Require(found[i] == present.Contains(ids[i]) && (!found[i] || got[i].Equals(new Big320(ids[i]))), $"indirect key {ids[i]}");
+                }
+                operations += 2L * keys.Length;
+            }
+            big.CheckInvariants();
+            Require(big.Count == present.Count, "indirect count");
+        }
+        return $"40 maps and an indirect one, {operations} batched keys";
+    }
+
     private static string Indirect(int seed, NativeAllocator allocator)
     {
         var rng = new Random(seed);
