@@ -82,7 +82,9 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         int version = ReadVersion();
         if ((ulong)ArrayBytes(_h.B) < _pipelinedLookupMinBytes)
         {
-            return TryGetValuesFromCache(keys, values, found, version);
+            return _h.OldBuckets == null && !ProbeCounters.Enabled
+                ? TryGetValuesFromCachePlain(keys, values, found, version)
+                : TryGetValuesFromCache(keys, values, found, version);
         }
         if (_h.OldBuckets == null && !ProbeCounters.Enabled)
         {
@@ -223,6 +225,32 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         *value = default;
         *found = false;
         return 0;
+    }
+
+    /// <summary>
+    /// The batched lookup for a table that fits in cache with no growth under way: the array, mask
+    /// and seed read once, the spans through pointers, no prefetches.
+    /// </summary>
+    private int TryGetValuesFromCachePlain(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> found, int version)
+    {
+        byte* buckets = _h.Buckets;
+        nuint mask = _bucketMask;
+        ulong seed = _seed;
+        int n = keys.Length;
+        int hits = 0;
+        fixed (TKey* kp = keys)
+        fixed (TValue* vp = values)
+        fixed (bool* fp = found)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                ulong hash = THasher.Hash(in kp[i], seed);
+                CheckUnchangedSince(version); // before the bucket computed from the array read above
+                hits += Resolve(kp + i, Bucket<TKey, TValue>.At(buckets, (nuint)hash & mask), TopHash(hash), version, vp + i, fp + i);
+            }
+        }
+        GC.KeepAlive(this);
+        return hits;
     }
 
     /// <summary>The batched lookup for a table that fits in cache: one plain lookup per key.</summary>
