@@ -389,7 +389,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
     /// <exception cref="OutOfMemoryException">Native memory for the growth work every write does (a doubling's evacuation may chain an overflow bucket) could not be allocated: the keys before the failing one are removed, it and the rest are not (remarks).</exception>
     /// <remarks>The batch stops at the first failure, with the keys before that point removed and the rest not: a removal whose growth work runs out of memory, or a hasher that throws (keys are hashed up to 24 keys before their removal, so the removals end up to 24 keys before the throwing one).</remarks>
-    public int RemoveKeys(ReadOnlySpan<TKey> keys) => RemoveKeys(keys, default, report: false);
+    public int RemoveKeys(ReadOnlySpan<TKey> keys) => RemoveKeys(keys, default, default, report: false, readValues: false);
 
     /// <summary>
     /// Removes many keys at once, like <see cref="RemoveKeys(ReadOnlySpan{TKey})"/>, and reports for
@@ -414,12 +414,46 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             ThrowHelper.ThrowSpansOverlap();
         }
-        return RemoveKeys(keys, removed, report: true);
+        return RemoveKeys(keys, default, removed, report: true, readValues: false);
     }
 
-    /// <summary>The batched removal; writes <paramref name="removed"/> only when <paramref name="report"/> (a constant where inlined).</summary>
+    /// <summary>
+    /// Removes many keys at once, like <see cref="RemoveKeys(ReadOnlySpan{TKey})"/>, and returns each
+    /// removed entry's value (the batched <see cref="Remove(TKey, out TValue)"/>): for each key,
+    /// whether this batch removed it and, if so, its value (default otherwise).
+    /// </summary>
+    /// <param name="keys">Keys to remove.</param>
+    /// <param name="values">Receives each removed key's value, or default; at least as long as <paramref name="keys"/>.</param>
+    /// <param name="removed">Receives whether each key was removed (false for an absent key and for a repeat of a key removed earlier in the batch); at least as long as <paramref name="keys"/>.</param>
+    /// <returns>How many entries were removed.</returns>
+    /// <exception cref="ArgumentException">An output span is shorter than <paramref name="keys"/>, or the spans overlap.</exception>
+    /// <exception cref="ObjectDisposedException">The map was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another write is in progress (concurrent map writes).</exception>
+    /// <exception cref="OutOfMemoryException">Native memory for the growth work every write does could not be allocated: the keys before the failing one are removed (and reported, with their values), it and the rest are not (their output cells are left as they were).</exception>
+    /// <remarks>The batch stops at the first failure, as <see cref="RemoveKeys(ReadOnlySpan{TKey})"/> describes.</remarks>
+    public int RemoveKeys(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> removed)
+    {
+        if (values.Length < keys.Length || removed.Length < keys.Length)
+        {
+            ThrowHelper.ThrowOutputTooShort();
+        }
+        ReadOnlySpan<byte> keyBytes = MemoryMarshal.AsBytes(keys);
+        ReadOnlySpan<byte> valueBytes = MemoryMarshal.AsBytes((ReadOnlySpan<TValue>)values[..keys.Length]);
+        ReadOnlySpan<byte> removedBytes = MemoryMarshal.AsBytes((ReadOnlySpan<bool>)removed[..keys.Length]);
+        if (keyBytes.Overlaps(valueBytes) || keyBytes.Overlaps(removedBytes) || valueBytes.Overlaps(removedBytes))
+        {
+            ThrowHelper.ThrowSpansOverlap();
+        }
+        return RemoveKeys(keys, values, removed, report: true, readValues: true);
+    }
+
+    /// <summary>
+    /// The batched removal; writes <paramref name="removed"/> only when <paramref name="report"/> and
+    /// <paramref name="values"/> only when <paramref name="readValues"/> (constants where inlined: a
+    /// removal that discards the value does not wait for its line).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int RemoveKeys(ReadOnlySpan<TKey> keys, Span<bool> removed, bool report)
+    private int RemoveKeys(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> removed, bool report, bool readValues)
     {
         AcquireWriter();
         try
@@ -433,8 +467,12 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             for (int i = 0; i < keys.Length; i++)
             {
                 ulong hash = NextHash(keys, hashes, i);
-                bool r = DeleteSlot(in keys[i], hash, readValue: false, out _);
+                bool r = DeleteSlot(in keys[i], hash, readValues, out TValue value);
                 count += r ? 1 : 0;
+                if (readValues)
+                {
+                    values[i] = value;
+                }
                 if (report)
                 {
                     removed[i] = r;

@@ -192,14 +192,19 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
     /// repeated keys, in maps that are empty, small, large, and halfway through a doubling (whose
     /// removals do the evacuation work every write does). Both overloads.
     /// </summary>
-    [TestCase(0, false)]
-    [TestCase(5, true)]
-    [TestCase(100_000, false)]
-    [TestCase(100_000, true)]
-    [TestCase(-1, false)]
-    [TestCase(-1, true)]
-    public void RemoveKeys_AgreesWithADictionary_IncludingDuringGrowth(int n, bool report)
+    [TestCase(0, 0)]
+    [TestCase(5, 1)]
+    [TestCase(5, 2)]
+    [TestCase(100_000, 0)]
+    [TestCase(100_000, 1)]
+    [TestCase(100_000, 2)]
+    [TestCase(-1, 0)]
+    [TestCase(-1, 1)]
+    [TestCase(-1, 2)]
+    public void RemoveKeys_AgreesWithADictionary_IncludingDuringGrowth(int n, int overload)
     {
+        bool report = overload >= 1;
+        bool withValues = overload == 2;
         int seed = TestSeed.Next(nameof(RemoveKeys_AgreesWithADictionary_IncludingDuringGrowth));
         var rng = new Random(seed);
         using var map = new NativeMap<long, long>();
@@ -225,17 +230,24 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
             long[] keys = [.. Enumerable.Range(0, rng.Next(1, 5_000)).Select(_ => rng.NextInt64(3L * Math.Max(n, 1) + 10))];
             var removed = new bool[keys.Length + 1];
             removed[^1] = true;
-            int count = report ? map.RemoveKeys(keys, removed) : map.RemoveKeys(keys);
+            var values = new long[keys.Length + 1];
+            values[^1] = -7;
+            int count = withValues ? map.RemoveKeys(keys, values, removed) : report ? map.RemoveKeys(keys, removed) : map.RemoveKeys(keys);
             int want = 0;
             for (int i = 0; i < keys.Length; i++)
             {
-                bool present = model.Remove(keys[i]);
+                bool present = model.Remove(keys[i], out long old);
                 want += present ? 1 : 0;
                 if (report)
                 {
                     Assert.That(removed[i], Is.EqualTo(present), $"seed {seed}, round {round}, key {keys[i]} at {i}");
                 }
+                if (withValues)
+                {
+                    Assert.That(values[i], Is.EqualTo(present ? old : 0), $"seed {seed}, round {round}, value of key {keys[i]} at {i}");
+                }
             }
+            Assert.That(values[^1], Is.EqualTo(-7), "wrote a value past the keys");
             Assert.That(count, Is.EqualTo(want), $"seed {seed}, round {round}: count");
             Assert.That(removed[^1], Is.True, "wrote past the keys");
             Assert.That(map.Count, Is.EqualTo(model.Count));
@@ -355,7 +367,18 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
             }
             int blocks = alloc.LiveBlocks;
             Big200[] keys = [.. Enumerable.Range(0, 200).Select(i => new Big200(i * 2))];
-            Assert.That(map.RemoveKeys(keys), Is.EqualTo(150));
+            Assert.That(map.RemoveKeys(keys.AsSpan(0, 100)), Is.EqualTo(100));
+            // The values overload reads each indirect value before its block is freed (the
+            // tracking allocator poisons freed blocks).
+            var values = new Big320[100];
+            var removed = new bool[100];
+            Assert.That(map.RemoveKeys(keys.AsSpan(100), values, removed), Is.EqualTo(50));
+            for (int j = 0; j < 100; j++)
+            {
+                int id = (100 + j) * 2;
+                Assert.That(removed[j], Is.EqualTo(id < 300), $"key {id}");
+                Assert.That(values[j], Is.EqualTo(id < 300 ? new Big320(id) : default), $"value of key {id}");
+            }
             Assert.That(alloc.LiveBlocks, Is.EqualTo(blocks - 300), "each removed entry frees its key and value blocks");
             for (int i = 0; i < 300; i++)
             {
@@ -375,10 +398,18 @@ public sealed class BatchAndMarshalTests : LeakCheckedTest
             map[i] = i;
         }
         Assert.Throws<ArgumentException>(() => map.RemoveKeys(new long[3], new bool[2]), "removed shorter than the keys");
+        Assert.Throws<ArgumentException>(() => map.RemoveKeys(new long[3], new long[2], new bool[3]), "values shorter than the keys");
+        Assert.Throws<ArgumentException>(() => map.RemoveKeys(new long[3], new long[3], new bool[2]), "removed shorter than the keys, with values");
         long[] buffer = [.. Enumerable.Range(0, 50).Select(i => (long)i)];
         Assert.Throws<ArgumentException>(
             () => map.RemoveKeys(buffer.AsSpan(0, 40), System.Runtime.InteropServices.MemoryMarshal.Cast<long, bool>(buffer.AsSpan(30, 10))),
             "removed laid over the keys");
+        Assert.Throws<ArgumentException>(
+            () => map.RemoveKeys(buffer.AsSpan(0, 20), buffer.AsSpan(10, 20), new bool[20]),
+            "values laid over the keys");
+        Assert.Throws<ArgumentException>(
+            () => map.RemoveKeys(buffer.AsSpan(0, 10), buffer.AsSpan(20, 10), System.Runtime.InteropServices.MemoryMarshal.Cast<long, bool>(buffer.AsSpan(25, 2))),
+            "removed laid over the values");
         Assert.That(map.Count, Is.EqualTo(100), "a refused call removed something");
         Assert.That(map.RemoveKeys(buffer.AsSpan(0, 40), System.Runtime.InteropServices.MemoryMarshal.Cast<long, bool>(buffer.AsSpan(40, 10))), Is.EqualTo(40), "adjacent spans are fine");
         Assert.That(map.RemoveKeys([]), Is.Zero);

@@ -33,7 +33,7 @@ public enum OpKind : byte
     RefOrAdd,
     /// <summary><c>NativeMapMarshal.GetValueRefOrNullRef</c>.</summary>
     RefOrNull,
-    /// <summary><c>RemoveKeys</c> of Arg keys from Key on, every seventh repeating the key three before it; Value's low bit picks the overload that reports each key.</summary>
+    /// <summary><c>RemoveKeys</c> of Arg keys from Key on, every seventh repeating the key three before it; Value's low two bits pick the overload (plain, reporting each key, also returning the values).</summary>
     BatchRemove,
 }
 
@@ -310,18 +310,24 @@ internal sealed class MapModelChecker<TKey, TValue, THasher>(Func<int, TKey> mak
                 {
                     keys[j] = makeKey(op.Key + j - (j % 7 == 6 ? 3 : 0));
                 }
-                bool report = (op.Value & 1) != 0;
+                int overload = (int)(op.Value & 3) % 3;
+                bool report = overload >= 1;
                 var removed = new bool[keys.Length + 1];
                 removed[^1] = true;
-                int count = report ? map.RemoveKeys(keys, removed) : map.RemoveKeys(keys);
+                var values = new TValue[keys.Length];
+                int count = overload == 2 ? map.RemoveKeys(keys, values, removed) : report ? map.RemoveKeys(keys, removed) : map.RemoveKeys(keys);
                 int want = 0;
                 for (int j = 0; j < keys.Length; j++)
                 {
-                    bool present = model.Remove(keys[j]);
+                    bool present = model.Remove(keys[j], out TValue was);
                     want += present ? 1 : 0;
                     if (report)
                     {
                         Same(index, op, removed[j], present, $"RemoveKeys removed[{j}] (key {op.Key + j - (j % 7 == 6 ? 3 : 0)})");
+                    }
+                    if (overload == 2)
+                    {
+                        Same(index, op, values[j], present ? was : default, $"RemoveKeys values[{j}] (key {op.Key + j - (j % 7 == 6 ? 3 : 0)})");
                     }
                 }
                 Same(index, op, count, want, "RemoveKeys count");
