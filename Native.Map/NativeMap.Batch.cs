@@ -58,17 +58,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <exception cref="InvalidOperationException">A key's hash or equality code wrote to the map during the batch (or another thread did); the outputs of the keys before it may be written.</exception>
     public int TryGetValues(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> found)
     {
-        if (values.Length < keys.Length || found.Length < keys.Length)
-        {
-            ThrowHelper.ThrowOutputTooShort();
-        }
-        ReadOnlySpan<byte> keyBytes = MemoryMarshal.AsBytes(keys);
-        ReadOnlySpan<byte> valueBytes = MemoryMarshal.AsBytes((ReadOnlySpan<TValue>)values[..keys.Length]);
-        ReadOnlySpan<byte> foundBytes = MemoryMarshal.AsBytes((ReadOnlySpan<bool>)found[..keys.Length]);
-        if (keyBytes.Overlaps(valueBytes) || keyBytes.Overlaps(foundBytes) || valueBytes.Overlaps(foundBytes))
-        {
-            ThrowHelper.ThrowSpansOverlap();
-        }
+        CheckBatchOutputs(keys, values, found);
         CheckRead();
         int n = keys.Length;
         if (_h.Count == 0)
@@ -208,6 +198,26 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
             {
                 Bucket<TKey, TValue>.PrefetchOverflowOf(ringBucket[j & (Ring - 1)]);
             }
+        }
+    }
+
+    /// <summary>
+    /// Refuses a batch's outputs when one is shorter than <paramref name="keys"/> or when any two of
+    /// the three spans overlap (in the part the batch uses): the batches read keys ahead of the
+    /// outputs they write for earlier keys, so overlapping outputs would overwrite keys not yet read.
+    /// </summary>
+    private static void CheckBatchOutputs(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> flags)
+    {
+        if (values.Length < keys.Length || flags.Length < keys.Length)
+        {
+            ThrowHelper.ThrowOutputTooShort();
+        }
+        ReadOnlySpan<byte> keyBytes = MemoryMarshal.AsBytes(keys);
+        ReadOnlySpan<byte> valueBytes = MemoryMarshal.AsBytes((ReadOnlySpan<TValue>)values[..keys.Length]);
+        ReadOnlySpan<byte> flagBytes = MemoryMarshal.AsBytes((ReadOnlySpan<bool>)flags[..keys.Length]);
+        if (keyBytes.Overlaps(valueBytes) || keyBytes.Overlaps(flagBytes) || valueBytes.Overlaps(flagBytes))
+        {
+            ThrowHelper.ThrowSpansOverlap();
         }
     }
 
@@ -433,17 +443,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <remarks>The batch stops at the first failure, as <see cref="RemoveKeys(ReadOnlySpan{TKey})"/> describes.</remarks>
     public int RemoveKeys(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> removed)
     {
-        if (values.Length < keys.Length || removed.Length < keys.Length)
-        {
-            ThrowHelper.ThrowOutputTooShort();
-        }
-        ReadOnlySpan<byte> keyBytes = MemoryMarshal.AsBytes(keys);
-        ReadOnlySpan<byte> valueBytes = MemoryMarshal.AsBytes((ReadOnlySpan<TValue>)values[..keys.Length]);
-        ReadOnlySpan<byte> removedBytes = MemoryMarshal.AsBytes((ReadOnlySpan<bool>)removed[..keys.Length]);
-        if (keyBytes.Overlaps(valueBytes) || keyBytes.Overlaps(removedBytes) || valueBytes.Overlaps(removedBytes))
-        {
-            ThrowHelper.ThrowSpansOverlap();
-        }
+        CheckBatchOutputs(keys, values, removed);
         return RemoveKeys(keys, values, removed, report: true, readValues: true);
     }
 
