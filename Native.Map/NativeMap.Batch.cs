@@ -254,8 +254,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         {
             for (int i = 0; i < n; i++)
             {
-                ulong hash = THasher.Hash(in kp[i], seed);
-                CheckUnchangedSince(version); // before the bucket computed from the array read above
+                ulong hash = HashForRead(in kp[i], seed, version); // checked before the bucket computed from the array read above
                 hits += Resolve(kp + i, Bucket<TKey, TValue>.At(buckets, (nuint)hash & mask), TopHash(hash), version, vp + i, fp + i);
             }
         }

@@ -168,9 +168,9 @@ internal static class DemoChild
         where TMap : struct, IMapUnderTest<TMap>
     {
         Progress($"{label} lookup hit ({keys.Length:N0} shuffled keys per pass)");
-        (double hitNs, int hitPasses) = TimePasses(map, order, expectFound: true);
+        (double hitNs, int hitPasses) = TimeLookups(() => LookupRange(map, order), order.Length, expectFound: true, TMap.Name);
         Progress($"{label} lookup miss");
-        (double missNs, int missPasses) = TimePasses(map, misses, expectFound: false);
+        (double missNs, int missPasses) = TimeLookups(() => LookupRange(map, misses), misses.Length, expectFound: false, TMap.Name);
 
         Progress($"{label} iterate");
         long iterTicks = 0;
@@ -219,9 +219,9 @@ internal static class DemoChild
         var found = new bool[LookupBatch];
         InsertRange(map, keys, 0, keys.Length); // the single-key remove phase emptied it
         Progress($"{label} lookup hit, batched ({LookupBatch:N0} keys a call)");
-        double hitNs = TimeBatchedPasses(batched, order, values, found, expectFound: true);
+        (double hitNs, _) = TimeLookups(() => LookupBatched(batched, order, values, found), order.Length, expectFound: true, label + " batched");
         Progress($"{label} lookup miss, batched");
-        double missNs = TimeBatchedPasses(batched, misses, values, found, expectFound: false);
+        (double missNs, _) = TimeLookups(() => LookupBatched(batched, misses, values, found), misses.Length, expectFound: false, label + " batched");
 
         Progress($"{label} remove all, batched ({RemoveBatch:N0} keys a call)");
         (double removeNs, _) = TimeRemovals(map, keys, () => RemoveBatched(batched, order), label + " batched");
@@ -260,43 +260,28 @@ internal static class DemoChild
         }
     }
 
-    private static double TimeBatchedPasses(IBatchedMapUnderTest map, long[] probe, long[] values, bool[] found, bool expectFound)
+    /// <summary>
+    /// Times whole passes of <paramref name="pass"/>, which looks up <paramref name="keys"/> keys and
+    /// returns how many it found (all or none, as <paramref name="expectFound"/> says), until the
+    /// phase has run long enough. Returns ns per key and passes.
+    /// </summary>
+    private static (double NsPerOp, int Passes) TimeLookups(Func<long> pass, int keys, bool expectFound, string label)
     {
         long ticks = 0;
         int passes = 0;
         do
         {
             long t0 = Stopwatch.GetTimestamp();
-            long hits = LookupBatched(map, probe, values, found);
+            long found = pass();
             ticks += Stopwatch.GetTimestamp() - t0;
             passes++;
-            if (hits != (expectFound ? probe.Length : 0))
+            if (found != (expectFound ? keys : 0))
             {
-                throw new InvalidOperationException($"{hits} of {probe.Length} batched lookups found, expected {(expectFound ? "all" : "none")}.");
+                throw new InvalidOperationException($"{label}: {found} of {keys} lookups found, expected {(expectFound ? "all" : "none")}.");
             }
         }
         while (ticks < s_minPhaseTicks && passes < MaxPasses);
-        return Ticks.ToNs(ticks) / ((double)passes * probe.Length);
-    }
-
-    private static (double NsPerOp, int Passes) TimePasses<TMap>(TMap map, long[] probe, bool expectFound)
-        where TMap : struct, IMapUnderTest<TMap>
-    {
-        long ticks = 0;
-        int passes = 0;
-        do
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            long found = LookupRange(map, probe);
-            ticks += Stopwatch.GetTimestamp() - t0;
-            passes++;
-            if (found != (expectFound ? probe.Length : 0))
-            {
-                throw new InvalidOperationException($"{TMap.Name}: {found} of {probe.Length} lookups found, expected {(expectFound ? "all" : "none")}.");
-            }
-        }
-        while (ticks < s_minPhaseTicks && passes < MaxPasses);
-        return (Ticks.ToNs(ticks) / ((double)passes * probe.Length), passes);
+        return (Ticks.ToNs(ticks) / ((double)passes * keys), passes);
     }
 
     // ---- the measured loops (kept small, generic over the map struct, warmed up before use) ----

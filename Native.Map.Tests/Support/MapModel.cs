@@ -305,10 +305,12 @@ internal sealed class MapModelChecker<TKey, TValue, THasher>(Func<int, TKey> mak
             }
             case OpKind.BatchRemove:
             {
+                // Every seventh key repeats the one three before it.
+                static int KeyIndex(Op op, int j) => op.Key + j - (j % 7 == 6 ? 3 : 0);
                 var keys = new TKey[op.Arg];
                 for (int j = 0; j < keys.Length; j++)
                 {
-                    keys[j] = makeKey(op.Key + j - (j % 7 == 6 ? 3 : 0));
+                    keys[j] = makeKey(KeyIndex(op, j));
                 }
                 int overload = (int)(op.Value & 3) % 3;
                 bool report = overload >= 1;
@@ -323,11 +325,11 @@ internal sealed class MapModelChecker<TKey, TValue, THasher>(Func<int, TKey> mak
                     want += present ? 1 : 0;
                     if (report)
                     {
-                        Same(index, op, removed[j], present, $"RemoveKeys removed[{j}] (key {op.Key + j - (j % 7 == 6 ? 3 : 0)})");
+                        Same(index, op, removed[j], present, $"RemoveKeys removed[{j}] (key {KeyIndex(op, j)})");
                     }
                     if (overload == 2)
                     {
-                        Same(index, op, values[j], present ? was : default, $"RemoveKeys values[{j}] (key {op.Key + j - (j % 7 == 6 ? 3 : 0)})");
+                        Same(index, op, values[j], present ? was : default, $"RemoveKeys values[{j}] (key {KeyIndex(op, j)})");
                     }
                 }
                 Same(index, op, count, want, "RemoveKeys count");

@@ -590,22 +590,26 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     }
 
     /// <summary>
-    /// Called by the enumerator right after the key's hash or equality code returns: writes are
-    /// allowed during an enumeration (its arrays stay pinned), Dispose is not, since it frees them.
+    /// The enumerator's hash of a stored key under the current seed, then a check that the key's code
+    /// did not dispose the map: writes are allowed during an enumeration (its arrays stay pinned),
+    /// Dispose is not, since it frees them. Nothing to check for hashers that run no user code.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void CheckNotDisposedSinceUserCode()
+    private ulong HashForEnumeration(in TKey key)
     {
+        ulong hash = THasher.Hash(in key, _seed);
         if (THasher.CanThrow && (_h.Flags & Disposed) != 0)
         {
             ThrowHelper.ThrowDisposed(GetType());
         }
+        return hash;
     }
 
     /// <summary>
     /// A read's hash of <paramref name="key"/> under <paramref name="seed"/>, then
     /// <see cref="CheckUnchangedSince"/>: the one way reads hash a key (but TryGetValues' pipeline,
-    /// whose stage-1 local function checks in its loop, and the enumerator, which allows writes).
+    /// whose stage-1 local function checks in its loop, and the enumerator, which allows writes:
+    /// <see cref="HashForEnumeration"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong HashForRead(in TKey key, ulong seed, int version)

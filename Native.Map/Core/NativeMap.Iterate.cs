@@ -131,8 +131,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                 {
                     // Walking an old bucket during a doubling: skip entries bound for the other
                     // half; they are returned when the iteration reaches that bucket.
-                    ulong hash = THasher.Hash(in *k, _seed);
-                    CheckNotDisposedSinceUserCode();
+                    ulong hash = HashForEnumeration(in *k);
                     if (((nuint)hash & BucketMask(it.B)) != checkBucket)
                     {
                         continue;
@@ -158,8 +157,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
                     // The table has grown since the iterator started; the golden data for this key
                     // is elsewhere. Look it up: it may have been deleted, updated, or deleted and
                     // re-inserted.
-                    ulong hash = THasher.Hash(in *k, _seed);
-                    CheckNotDisposedSinceUserCode();
+                    ulong hash = HashForEnumeration(in *k);
                     TValue* rv = FindEntry(in *k, hash, ReadVersion(), out TKey* rk);
                     if (rv == null)
                     {

@@ -48,26 +48,7 @@ internal sealed record FaultStep<TKey, TValue, THasher>(
             },
             Recover: (m, d, alloc, when) =>
             {
-                var candidate = new Dictionary<TKey, TValue>(d);
-                int prefix = -1;
-                for (int p = 0; p <= keys.Length && prefix < 0; p++)
-                {
-                    if (p > 0)
-                    {
-                        candidate[keys[p - 1]] = values[p - 1];
-                    }
-                    if (FaultHarness.Holds(m, candidate))
-                    {
-                        prefix = p;
-                    }
-                }
-                Assert.That(prefix, Is.GreaterThanOrEqualTo(0), $"{when}: the map is not the model plus a prefix of the batch");
-                Assert.That(prefix, Is.LessThan(keys.Length), $"{when}: the whole batch was set, yet it threw");
-                for (int i = 0; i < prefix; i++)
-                {
-                    d[keys[i]] = values[i];
-                }
-                FaultHarness.AssertSame(m, d, alloc, $"{when} (a prefix of {prefix} set)");
+                int prefix = DonePrefix(m, d, alloc, keys.Length, (model, i) => model[keys[i]] = values[i], when);
                 m.SetValues(keys.AsSpan(prefix), values.AsSpan(prefix));
             });
 
@@ -89,28 +70,42 @@ internal sealed record FaultStep<TKey, TValue, THasher>(
             },
             Recover: (m, d, alloc, when) =>
             {
-                var candidate = new Dictionary<TKey, TValue>(d);
-                int prefix = -1;
-                for (int p = 0; p <= keys.Length && prefix < 0; p++)
-                {
-                    if (p > 0)
-                    {
-                        candidate.Remove(keys[p - 1]);
-                    }
-                    if (FaultHarness.Holds(m, candidate))
-                    {
-                        prefix = p;
-                    }
-                }
-                Assert.That(prefix, Is.GreaterThanOrEqualTo(0), $"{when}: the map is not the model less a prefix of the batch");
-                Assert.That(prefix, Is.LessThan(keys.Length), $"{when}: the whole batch was removed, yet it threw");
-                for (int i = 0; i < prefix; i++)
-                {
-                    d.Remove(keys[i]);
-                }
-                FaultHarness.AssertSame(m, d, alloc, $"{when} (a prefix of {prefix} removed)");
+                int prefix = DonePrefix(m, d, alloc, keys.Length, (model, i) => model.Remove(keys[i]), when);
                 m.RemoveKeys(keys.AsSpan(prefix));
             });
+
+    /// <summary>
+    /// A failed batch's documented promise: the map is the model with exactly the first p of the
+    /// batch's <paramref name="length"/> steps applied (<paramref name="apply"/> applies step i), for
+    /// some p short of the whole batch. Finds p, asserts it exists, brings <paramref name="model"/> up
+    /// to the map and returns p, so that the caller can finish the batch from there.
+    /// </summary>
+    private static int DonePrefix(
+        NativeMap<TKey, TValue, THasher> map, Dictionary<TKey, TValue> model, TrackingAllocator alloc, int length,
+        Action<Dictionary<TKey, TValue>, int> apply, string when)
+    {
+        var candidate = new Dictionary<TKey, TValue>(model);
+        int prefix = -1;
+        for (int p = 0; p <= length && prefix < 0; p++)
+        {
+            if (p > 0)
+            {
+                apply(candidate, p - 1);
+            }
+            if (FaultHarness.Holds(map, candidate))
+            {
+                prefix = p;
+            }
+        }
+        Assert.That(prefix, Is.GreaterThanOrEqualTo(0), $"{when}: the map is not the model with a prefix of the batch applied");
+        Assert.That(prefix, Is.LessThan(length), $"{when}: the whole batch was done, yet it threw");
+        for (int i = 0; i < prefix; i++)
+        {
+            apply(model, i);
+        }
+        FaultHarness.AssertSame(map, model, alloc, $"{when} (a prefix of {prefix} done)");
+        return prefix;
+    }
 
     /// <summary>EnsureCapacity; with <paramref name="capacityUnchangedOnFailure"/>, a failed call must also leave Capacity as it was (the documented "map is unchanged").</summary>
     public static FaultStep<TKey, TValue, THasher> EnsureCapacity(int n, bool capacityUnchangedOnFailure = true) =>
