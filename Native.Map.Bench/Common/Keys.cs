@@ -58,6 +58,23 @@ public static class Keys
     }
 
     /// <summary>
+    /// FNV-1a over the 64-bit words of <paramref name="arrays"/>, in order: lets the demo check that
+    /// every contestant (the .NET children and the Go map's) saw the same keys in the same order.
+    /// </summary>
+    public static ulong Digest(params long[][] arrays)
+    {
+        ulong h = 0xcbf29ce484222325UL;
+        foreach (long[] a in arrays)
+        {
+            foreach (long k in a)
+            {
+                h = (h ^ (ulong)k) * 0x100000001b3UL;
+            }
+        }
+        return h;
+    }
+
+    /// <summary>
     /// Lookup keys for batches of <paramref name="batch"/>: <paramref name="keys"/> shuffled, then
     /// repeated (reshuffled each time) until the length is a multiple of the batch, so a benchmark
     /// can walk it batch by batch without a bounds test per lookup.

@@ -16,18 +16,34 @@ internal static class SelfProcess
     /// <param name="environment">Variables to set (value) or remove (null) in the child.</param>
     public static (int ExitCode, string Output) Run(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
     {
+        string host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable this process runs.");
+        // Started as `dotnet Native.Map.Bench.dll`: the child needs the assembly path too.
+        IEnumerable<string> all = Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+            ? args.Prepend(typeof(SelfProcess).Assembly.Location)
+            : args;
+        return RunProgram(host, all, environment);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="program"/> with <paramref name="args"/> (another contestant's child, such
+    /// as the Go map's), with stderr let through and stdout captured, as <see cref="Run"/> does.
+    /// </summary>
+    /// <param name="program">The executable.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="environment">Variables to set (value) or remove (null) in the child.</param>
+    /// <param name="workingDirectory">The child's working directory; null for this process's.</param>
+    public static (int ExitCode, string Output) RunProgram(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null)
+    {
         var psi = new ProcessStartInfo
         {
+            FileName = program,
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = false,
         };
-        string host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable this process runs.");
-        psi.FileName = host;
-        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        if (workingDirectory is not null)
         {
-            // Started as `dotnet Native.Map.Bench.dll`: the child needs the assembly path too.
-            psi.ArgumentList.Add(typeof(SelfProcess).Assembly.Location);
+            psi.WorkingDirectory = workingDirectory;
         }
         foreach (string a in args)
         {
@@ -47,7 +63,7 @@ internal static class SelfProcess
                 }
             }
         }
-        using Process child = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {host}.");
+        using Process child = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {program}.");
         string output = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
         return (child.ExitCode, output);

@@ -145,6 +145,7 @@ internal static class DemoChild
             PeakRssIsBuildOnly = peakReset,
             Shape = shape,
             Growths = growths,
+            KeyDigest = mode == "throughput" ? Keys.Digest(keys, misses, order) : Keys.Digest(keys),
         };
 
         if (mode == "throughput")

@@ -14,9 +14,11 @@ namespace Native.Map.Bench.Demo;
 /// </summary>
 /// <remarks>
 /// Per round, four children run one after another: a throughput run and a per-insert latency run
-/// for each map. Odd rounds start with NativeMap, even rounds with Dictionary, so neither map always
-/// runs on a machine just warmed (or disturbed) by the other. The table shows medians over rounds;
-/// the JSON keeps every child's figures.
+/// for each map (six with <c>--go</c>, which adds Go's own map, see <see cref="GoContestant"/>).
+/// Each round starts with the next map in turn, so no map always runs on a machine just warmed (or
+/// disturbed) by another. The table shows medians over rounds; the JSON keeps every child's
+/// figures. Every child reports a digest of the keys it generated, and the demo refuses a run whose
+/// children did not all see the same keys.
 /// </remarks>
 internal static class DemoCommand
 {
@@ -40,18 +42,25 @@ internal static class DemoCommand
             machine["NativeMap huge-page advice"] = $"forced {o.HugePages} (--huge-pages)";
         }
         Console.WriteLine($"  {machine["cpu"]}, {machine["cores"]} cores, {machine["runtime"]}, GC {machine["gc"]}, load average {ProcessMemory.LoadAverage():0.00}");
+        GoContestant? go = o.GoTool is null ? null : GoContestant.Build(o.GoTool, o.Out);
+        string[] contestants = go is null ? Maps : [.. Maps, GoContestant.Name];
+        if (go is not null)
+        {
+            machine["go"] = $"{go.Version} (--go: Go's map[int64]int64 measured by Native.Map.Bench/GoMap)";
+            Console.WriteLine($"  third contestant: {go.Version}, map[int64]int64");
+        }
 
         var children = new List<ChildResult>();
         var order = new List<string>();
         for (int round = 1; round <= o.Rounds; round++)
         {
-            string[] maps = round % 2 == 1 ? Maps : [.. Maps.Reverse()];
+            string[] maps = [.. contestants.Skip((round - 1) % contestants.Length), .. contestants.Take((round - 1) % contestants.Length)];
             var sequence = new List<string>();
             foreach (string mode in new[] { "throughput", "latency" })
             {
                 foreach (string map in maps)
                 {
-                    children.Add(RunChild(map, mode, o, round));
+                    children.Add(map == GoContestant.Name ? RunGoChild(go!, mode, o, round) : RunChild(map, mode, o, round));
                     sequence.Add($"{map}/{mode}");
                 }
             }
@@ -64,10 +73,16 @@ internal static class DemoCommand
             order.Add("then NativeMap/telemetry (every Native.Map instrument enabled; only its growth table is used)");
         }
 
+        CheckSameKeys(children);
         DemoReport report = Summarise(o, machine, children, order);
         Console.WriteLine();
         Console.WriteLine($"Median of {o.Rounds} round(s), N = {o.N:N0}:");
         Console.WriteLine(report.TableMarkdown());
+        if (go is not null)
+        {
+            Console.WriteLine(DemoReport.GoColumnNote);
+            Console.WriteLine();
+        }
         Console.WriteLine("NativeMap growths during the build (round 1, per-insert-timed run; from the Native.Map meter):");
         Console.Write(DemoReport.GrowthCompact(report.Growths));
         if (report.TelemetryGrowths is { } tg)
@@ -86,7 +101,7 @@ internal static class DemoCommand
         File.WriteAllText(json, JsonSerializer.Serialize(report with { Children = [.. report.Children.Select(c => c with { Plot = null })] }, DemoJson.Indented));
         File.WriteAllText(md, RenderMarkdown(report));
         var series = new List<(string, PlotSeries, ScottPlot.Color)>();
-        foreach ((string map, ScottPlot.Color color) in new[] { ("Dictionary", ScottPlot.Colors.OrangeRed), ("NativeMap", ScottPlot.Colors.RoyalBlue) })
+        foreach ((string map, ScottPlot.Color color) in new[] { ("Dictionary", ScottPlot.Colors.OrangeRed), (GoContestant.Name, ScottPlot.Colors.SeaGreen), ("NativeMap", ScottPlot.Colors.RoyalBlue) })
         {
             ChildResult? c = children.FirstOrDefault(c => c.Map == map && c.Mode == "latency" && c.Round == 1);
             if (c?.Plot is { } p)
@@ -132,11 +147,39 @@ internal static class DemoCommand
         return result;
     }
 
+    private static ChildResult RunGoChild(GoContestant go, string mode, DemoOptions o, int round)
+    {
+        var sw = Stopwatch.StartNew();
+        DemoChild.Progress($"starting {GoContestant.Name} {mode} run, round {round}");
+        ChildResult result = go.Run(mode, o.N, round, o.Quick);
+        DemoChild.Progress($"finished {GoContestant.Name} {mode} run, round {round}, in {sw.Elapsed.TotalSeconds:N1} s");
+        return result;
+    }
+
+    /// <summary>Refuses the run unless every child of a mode generated the same keys (same digest).</summary>
+    private static void CheckSameKeys(List<ChildResult> children)
+    {
+        foreach (IGrouping<string, ChildResult> mode in children.GroupBy(c => c.Mode == "telemetry" ? "latency" : c.Mode))
+        {
+            ulong first = mode.First().KeyDigest;
+            if (mode.FirstOrDefault(c => c.KeyDigest != first) is { } other)
+            {
+                throw new InvalidOperationException(
+                    $"The {other.Map} {other.Mode} child (round {other.Round}) generated other keys than the {mode.First().Map} one " +
+                    $"(key digest 0x{other.KeyDigest:X16} against 0x{first:X16}): the figures would not be side by side.");
+            }
+        }
+    }
+
     private static DemoReport Summarise(DemoOptions o, Dictionary<string, string> machine, List<ChildResult> children, List<string> order)
     {
         List<ChildResult> Of(string map, string mode) => children.Where(c => c.Map == map && c.Mode == mode).ToList();
-        MetricRow Row(string metric, string unit, string mode, Func<ChildResult, double?> pick) =>
-            new(metric, unit, Median(Of("NativeMap", mode).Select(pick)), Median(Of("Dictionary", mode).Select(pick)), mode);
+        // goPick: what the Go map's column shows (default: the same field; null where the row does not apply to Go).
+        MetricRow Row(string metric, string unit, string mode, Func<ChildResult, double?> pick, Func<ChildResult, double?>? goPick = null) =>
+            new(metric, unit, Median(Of("NativeMap", mode).Select(pick)), Median(Of("Dictionary", mode).Select(pick)), mode)
+            {
+                Go = Median(Of(GoContestant.Name, mode).Select(goPick ?? pick)),
+            };
         // NativeMap's batched call against Dictionary's single-key calls (it has no batched ones).
         MetricRow Batched(string metric, Func<ChildResult, double?> native, Func<ChildResult, double?> dictionary) =>
             new(metric, "ns/op", Median(Of("NativeMap", "throughput").Select(native)), Median(Of("Dictionary", "throughput").Select(dictionary)), "throughput");
@@ -158,11 +201,11 @@ internal static class DemoCommand
             Batched("lookup hit, TryGetValues (Dictionary: single lookups)", c => c.LookupHitBatchedNs, c => c.LookupHitNs),
             Batched("lookup miss, TryGetValues (Dictionary: single lookups)", c => c.LookupMissBatchedNs, c => c.LookupMissNs),
             Batched("remove all, RemoveKeys (Dictionary: single removes)", c => c.RemoveBatchedNs, c => c.RemoveNs),
-            Row("gen0 collections during build", "count", "throughput", c => c.Gen0),
-            Row("gen1 collections during build", "count", "throughput", c => c.Gen1),
-            Row("gen2 collections during build", "count", "throughput", c => c.Gen2),
+            Row("gen0 collections during build", "count", "throughput", c => c.Gen0, _ => null),
+            Row("gen1 collections during build", "count", "throughput", c => c.Gen1, _ => null),
+            Row("gen2 collections during build", "count", "throughput", c => c.Gen2, c => c.GcCycles),
             Row("GC pause during build", "ms", "throughput", c => c.GcPauseMs),
-            Row("gen2 collections during the per-insert-timed build", "count", "latency", c => c.Gen2),
+            Row("gen2 collections during the per-insert-timed build", "count", "latency", c => c.Gen2, c => c.GcCycles),
             Row("GC pause during the per-insert-timed build", "ms", "latency", c => c.GcPauseMs),
             Row("managed bytes allocated during build", "MB", "throughput", c => c.ManagedAllocatedBytes / MB),
             Row("managed heap growth after build (live, after full GC)", "MB", "throughput", c => c.ManagedLiveBytes / MB),
@@ -208,7 +251,7 @@ internal static class DemoCommand
         int gen2 = native.Count == 0 ? 0 : native.Max(c => c.Gen2);
         double heapMb = native.Where(c => c.Mode == "throughput").Select(c => c.ManagedLiveBytes / 1048576.0).DefaultIfEmpty(0).Max();
         double nativePerEntry = Find("native bytes after build").NativeMap is double nb ? nb * 1048576.0 / children[0].N : double.NaN;
-        return
+        List<TargetCheck> checks =
         [
             Ratio("lookup hit", "lookup hit, shuffled", 0.40),
             Ratio("lookup miss", "lookup miss, shuffled", 0.30),
@@ -223,6 +266,22 @@ internal static class DemoCommand
             new TargetCheck("managed heap growth < 1 MB (NativeMap)", $"{heapMb.ToString("0.000", CultureInfo.InvariantCulture)} MB (max over rounds)", heapMb < 1),
             new TargetCheck("native bytes per entry <= 32", $"{nativePerEntry.ToString("0.0", CultureInfo.InvariantCulture)} B (median)", nativePerEntry <= 32),
         ];
+        if (children.Any(c => c.Map == GoContestant.Name))
+        {
+            // Issue #4's title: ahead of Go's own map on every workload (single-key calls against single-key calls).
+            foreach ((string workload, string metric) in new[]
+            {
+                ("insert from empty", "insert from empty"), ("lookup hit", "lookup hit, shuffled"), ("lookup miss", "lookup miss, shuffled"),
+                ("iterate", "iterate all"), ("remove", "remove all, shuffled"), ("max single-insert latency", "per-insert latency max"),
+            })
+            {
+                MetricRow r = Find(metric);
+                checks.Add(r.RatioToGo is double x
+                    ? new TargetCheck($"{workload}: ahead of Go's map (< 1x Go)", $"{x.ToString(x < 0.1 ? "0.0000" : "0.00", CultureInfo.InvariantCulture)}x", x < 1)
+                    : new TargetCheck($"{workload}: ahead of Go's map (< 1x Go)", "n/a", false));
+            }
+        }
+        return checks;
     }
 
     private static double? Median(IEnumerable<double?> values)
@@ -255,6 +314,11 @@ internal static class DemoCommand
         sb.AppendLine(CultureInfo.InvariantCulture, $"## Side by side (median of {r.Rounds} round(s))");
         sb.AppendLine();
         sb.AppendLine(r.TableMarkdown());
+        if (r.Table.Any(row => row.Go is not null))
+        {
+            sb.AppendLine(DemoReport.GoColumnNote);
+            sb.AppendLine();
+        }
         ChildResult? l = r.Children.FirstOrDefault(c => c.Mode == "latency");
         if (l?.Latency is { } lat)
         {

@@ -18,9 +18,12 @@ internal sealed record DemoOptions
     /// <summary>null: the library's default; otherwise "on"/"off" for NativeMap's huge-page advice (a diagnostic).</summary>
     public string? HugePages { get; init; }
 
+    /// <summary>The Go tool that builds the Go map's child (<c>--go [TOOL]</c>); null: no Go contestant.</summary>
+    public string? GoTool { get; init; }
+
     public const string Usage =
         """
-        demo [--n N] [--quick] [--rounds R] [--out DIR] [--telemetry]
+        demo [--n N] [--quick] [--rounds R] [--out DIR] [--telemetry] [--go [TOOL]]
 
           Builds an N-entry long -> long index in NativeMap and in Dictionary<long, long>, each in
           its own child process, and prints one side-by-side table (also written to DIR as
@@ -33,6 +36,11 @@ internal sealed record DemoOptions
           --out DIR     output folder (default artifacts/demo)
           --telemetry   also run a NativeMap build with every Native.Map instrument enabled and
                         print its growth table with evacuated / overflow bucket counts
+          --go [TOOL]   also measure Go's own map[int64]int64 (the design NativeMap ports) with the
+                        same keys, each round in processes of its own, and add a Go column and
+                        NativeMap / Go ratios; TOOL is the go command that builds the Go child from
+                        Native.Map.Bench/GoMap (default: go on the PATH). Go 1.19-1.23 maps are
+                        the bucket design; Go 1.24 replaced it with Swiss tables
           --huge-pages on|off
                         diagnostic: force NativeMap's madvise(MADV_HUGEPAGE) on large bucket arrays
                         on or off (default: whatever the library does)
@@ -61,6 +69,9 @@ internal sealed record DemoOptions
                     break;
                 case "--telemetry":
                     o = o with { Telemetry = true };
+                    break;
+                case "--go":
+                    o = o with { GoTool = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "go" };
                     break;
                 case "--huge-pages":
                     string hp = Next(args, ref i);

@@ -6,8 +6,14 @@ namespace Native.Map.Bench.Demo;
 /// <summary>One row of the side-by-side table: the median over rounds for each map.</summary>
 internal sealed record MetricRow(string Metric, string Unit, double? NativeMap, double? Dictionary, string Run)
 {
+    /// <summary>Go's map (<c>demo --go</c>), or null when it did not run or the row does not apply to it.</summary>
+    public double? Go { get; init; }
+
     /// <summary>NativeMap / Dictionary, or null when the ratio has no meaning (a zero baseline).</summary>
     public double? Ratio => NativeMap is double a && Dictionary is double b && b != 0 ? a / b : null;
+
+    /// <summary>NativeMap / Go, or null when Go did not run or its figure is zero.</summary>
+    public double? RatioToGo => NativeMap is double a && Go is double g && g != 0 ? a / g : null;
 }
 
 /// <summary>One of the targets (issues #3 and #4), checked against this run.</summary>
@@ -38,15 +44,29 @@ internal sealed record DemoReport
 
     public required List<ChildResult> Children { get; init; }
 
-    /// <summary>The side-by-side table as Markdown (also what the console shows).</summary>
+    /// <summary>What the Go column shows where its rows differ from the .NET maps' (printed under the table when Go ran).</summary>
+    public const string GoColumnNote =
+        "Go map column (demo --go): Go's own map[int64]int64, in processes of its own with the same keys. Its gen2 rows " +
+        "count Go's GC cycles (Go's collector is not generational: every cycle marks the whole heap); gen0/gen1 and the " +
+        "batched rows do not apply; its map lives in Go's heap, so its size is in the managed rows and its native bytes are 0.";
+
+    /// <summary>The side-by-side table as Markdown (also what the console shows); with a Go column when Go ran.</summary>
     public string TableMarkdown()
     {
-        var rows = new List<string[]> { new[] { "metric", "NativeMap", "Dictionary", "NativeMap / Dictionary" } };
+        bool go = Table.Any(r => r.Go is not null);
+        var rows = new List<string[]>
+        {
+            go
+                ? ["metric", "NativeMap", "Dictionary", "Go map", "NativeMap / Dictionary", "NativeMap / Go"]
+                : ["metric", "NativeMap", "Dictionary", "NativeMap / Dictionary"],
+        };
         foreach (MetricRow r in Table)
         {
-            rows.Add([$"{r.Metric} ({r.Unit})", Format(r.NativeMap, r.Unit), Format(r.Dictionary, r.Unit), FormatRatio(r)]);
+            rows.Add(go
+                ? [$"{r.Metric} ({r.Unit})", Format(r.NativeMap, r.Unit), Format(r.Dictionary, r.Unit), Format(r.Go, r.Unit), FormatRatio(r), FormatRatio(r.RatioToGo, r.NativeMap, r.Go)]
+                : [$"{r.Metric} ({r.Unit})", Format(r.NativeMap, r.Unit), Format(r.Dictionary, r.Unit), FormatRatio(r)]);
         }
-        return Markdown(rows, rightAlign: [false, true, true, true]);
+        return Markdown(rows, rightAlign: [false, .. rows[0].Skip(1).Select(_ => true)]);
     }
 
     /// <summary>The growth list as Markdown.</summary>
@@ -126,7 +146,7 @@ internal sealed record DemoReport
                 F(t?.IterateNs, "0.00"),
                 F(t?.RemoveNs, "0.0"),
                 t?.LookupHitBatchedNs is null ? "-" : $"{F(t.LookupHitBatchedNs, "0.0")} / {F(t.LookupMissBatchedNs, "0.0")} / {F(t.RemoveBatchedNs, "0.0")}",
-                t is null ? "-" : $"{t.Gen0}/{t.Gen1}/{t.Gen2}",
+                t is null ? "-" : t.GcCycles is int cycles ? $"{cycles} GC cycles" : $"{t.Gen0}/{t.Gen1}/{t.Gen2}",
                 F(t?.PeakRssBytes / 1048576.0, "N0"),
                 F(t?.LoadAverage, "0.00"),
             ]);
@@ -154,13 +174,19 @@ internal sealed record DemoReport
         return v.ToString(format, CultureInfo.InvariantCulture);
     }
 
-    private static string FormatRatio(MetricRow r)
+    private static string FormatRatio(MetricRow r) => FormatRatio(r.Ratio, r.NativeMap, r.Dictionary);
+
+    private static string FormatRatio(double? ratio, double? value, double? baseline)
     {
-        if (r.Ratio is double ratio)
+        if (ratio is double x)
         {
-            return Math.Abs(ratio) < 0.0001 ? "~0x" : ratio.ToString(Math.Abs(ratio) >= 0.1 ? "0.00" : "0.0000", CultureInfo.InvariantCulture) + "x";
+            return Math.Abs(x) < 0.0001 ? "~0x" : x.ToString(Math.Abs(x) >= 0.1 ? "0.00" : "0.0000", CultureInfo.InvariantCulture) + "x";
         }
-        return r.NativeMap == 0 && r.Dictionary == 0 ? "both 0" : "n/a (baseline 0)";
+        if (value is null || baseline is null)
+        {
+            return "-";
+        }
+        return value == 0 && baseline == 0 ? "both 0" : "n/a (baseline 0)";
     }
 
     private static string Markdown(List<string[]> rows, bool[] rightAlign)

@@ -66,6 +66,12 @@ internal sealed record ChildResult
 
     public int Gen2 { get; init; }
 
+    /// <summary>GC cycles during the build, for the Go map (Go's collector is not generational: every cycle marks the whole heap); null for the .NET maps.</summary>
+    public int? GcCycles { get; init; }
+
+    /// <summary><see cref="Common.Keys.Digest"/> of the keys the child generated (hits; in throughput mode also misses and lookup order).</summary>
+    public ulong KeyDigest { get; init; }
+
     public double GcPauseMs { get; init; }
 
     public long ManagedAllocatedBytes { get; init; }

@@ -1,0 +1,3 @@
+module nativemap.local/gomap
+
+go 1.19
