@@ -72,7 +72,8 @@ internal sealed class GoContestant
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException(
+            // A wrong or missing tool is a bad argument: the demo prints this and exits with 2.
+            throw new ArgumentException(
                 $"demo --go: could not start the Go tool '{goTool}' ({e.Message}). Install Go 1.19–1.23 (Debian: apt-get install golang-go) or name the tool: --go /path/to/go.", e);
         }
         if (exit != 0)
