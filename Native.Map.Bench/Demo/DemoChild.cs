@@ -151,17 +151,15 @@ internal static class DemoChild
         if (mode == "throughput")
         {
             result = MeasureOperations(map, keys, misses, order, result, label);
-        }
-        else
-        {
-            result = result with
-            {
-                Latency = Summarise(latencies, timerOverheadNs),
-                Plot = mode == "latency" ? DownSample(latencies) : null,
-            };
+            map.Dispose();
+            return MeasurePresized<TMap>(keys, result, label);
         }
         map.Dispose();
-        return result;
+        return result with
+        {
+            Latency = Summarise(latencies, timerOverheadNs),
+            Plot = mode == "latency" ? DownSample(latencies) : null,
+        };
     }
 
     /// <summary>Lookup hit, lookup miss, iterate, then remove (which empties the map), each over whole passes.</summary>
@@ -202,6 +200,76 @@ internal static class DemoChild
         };
         return map is IBatchedMapUnderTest batched ? MeasureBatched(batched, map, keys, misses, order, result, label) : result;
     }
+
+    /// <summary>
+    /// The presized build, last: a new map made with a capacity of N, filled with the same keys and
+    /// timed like the build from empty; for a map with batched calls, another one filled with
+    /// <c>SetValues</c> in batches of <see cref="WriteBatch"/>. Each starts as the build from empty
+    /// did: the map before it disposed, its memory returned (<see cref="Settle"/>).
+    /// </summary>
+    private static ChildResult MeasurePresized<TMap>(long[] keys, ChildResult result, string label)
+        where TMap : struct, IMapUnderTest<TMap>
+    {
+        int n = keys.Length;
+        Settle();
+        Progress($"{label} insert presized (capacity {n:N0})");
+        TMap presized = TMap.CreatePresized(n);
+        long ticks = Build(n, (start, end) => InsertRange(presized, keys, start, end), label + " presized");
+        CheckCount(presized, n, label + " presized");
+        presized.Dispose();
+        result = result with { InsertPresizedNsPerOp = Ticks.ToNs(ticks) / n };
+
+        if (!typeof(IBatchedMapUnderTest).IsAssignableFrom(typeof(TMap)))
+        {
+            return result;
+        }
+        long[] values = Indexes(n);
+        Settle();
+        Progress($"{label} insert presized, batched ({WriteBatch:N0} keys a call)");
+        TMap batched = TMap.CreatePresized(n);
+        ticks = Build(n, (start, end) => SetRange((IBatchedMapUnderTest)batched, keys, values, start, end), label + " presized, batched");
+        CheckCount(batched, n, label + " presized, batched");
+        batched.Dispose();
+        return result with { InsertPresizedBatchedNs = Ticks.ToNs(ticks) / n };
+    }
+
+    /// <summary>
+    /// Waits until the maps disposed so far have given their memory back (NativeMap's page worker
+    /// unmaps large arrays off-thread; at most 10 s) and collects the managed heap, so that the next
+    /// build neither competes with an unmap nor lands in memory a dropped map left behind.
+    /// </summary>
+    private static void Settle()
+    {
+        var wait = Stopwatch.StartNew();
+        while (NativeMapMemory.PendingReleaseBytes > 0 && wait.ElapsedMilliseconds < 10_000)
+        {
+            Thread.Sleep(10);
+        }
+        FullCollect();
+    }
+
+    private static void CheckCount<TMap>(TMap map, int n, string label)
+        where TMap : struct, IMapUnderTest<TMap>
+    {
+        if (map.Count != n)
+        {
+            throw new InvalidOperationException($"{label} built {map.Count} entries, expected {n}.");
+        }
+    }
+
+    /// <summary>0, 1, ..., n - 1: the values the builds store (key i gets value i).</summary>
+    private static long[] Indexes(int n)
+    {
+        var values = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            values[i] = i;
+        }
+        return values;
+    }
+
+    /// <summary>Keys per <c>SetValues</c> call (as in BenchmarkDotNet's insert classes).</summary>
+    private const int WriteBatch = 1024;
 
     /// <summary>Keys per <c>TryGetValues</c> call (as in BenchmarkDotNet's lookup classes).</summary>
     private const int LookupBatch = Suites.Work.LookupBatch;
@@ -349,6 +417,17 @@ internal static class DemoChild
         return hits;
     }
 
+    /// <summary>Inserts keys[start..end) with values[start..end) through <c>SetValues</c>, <see cref="WriteBatch"/> keys a call.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SetRange(IBatchedMapUnderTest map, long[] keys, long[] values, int start, int end)
+    {
+        for (int i = start; i < end; i += WriteBatch)
+        {
+            int n = Math.Min(WriteBatch, end - i);
+            map.SetValues(keys.AsSpan(i, n), values.AsSpan(i, n));
+        }
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static long RemoveBatched(IBatchedMapUnderTest map, long[] order)
     {
@@ -366,17 +445,20 @@ internal static class DemoChild
 
     /// <summary>Builds in chunks of about 10 % (progress between chunks, outside the clock). Returns the ticks spent inserting.</summary>
     private static long Build<TMap>(TMap map, long[] keys, string label)
-        where TMap : struct, IMapUnderTest<TMap>
+        where TMap : struct, IMapUnderTest<TMap> => Build(keys.Length, (start, end) => InsertRange(map, keys, start, end), label);
+
+    /// <summary>Runs <paramref name="insertRange"/> over 0..<paramref name="n"/> in chunks of about 10 %, timing only the chunks.</summary>
+    private static long Build(int n, Action<int, int> insertRange, string label)
     {
         long ticks = 0;
-        int chunk = ChunkSize(keys.Length);
-        for (int start = 0; start < keys.Length; start += chunk)
+        int chunk = ChunkSize(n);
+        for (int start = 0; start < n; start += chunk)
         {
-            int end = Math.Min(keys.Length, start + chunk);
+            int end = Math.Min(n, start + chunk);
             long t0 = Stopwatch.GetTimestamp();
-            InsertRange(map, keys, start, end);
+            insertRange(start, end);
             ticks += Stopwatch.GetTimestamp() - t0;
-            BuildProgress(label, end, keys.Length);
+            BuildProgress(label, end, n);
         }
         return ticks;
     }
@@ -455,8 +537,14 @@ internal static class DemoChild
                 LookupBatched(batched, keys, values, found);
                 LookupBatched(batched, missKeys, values, found);
                 RemoveBatched(batched, keys);
+                TMap set = TMap.CreatePresized(keys.Length);
+                SetRange((IBatchedMapUnderTest)set, keys, Indexes(keys.Length), 0, keys.Length);
+                set.Dispose();
             }
             a.Dispose();
+            TMap presized = TMap.CreatePresized(keys.Length);
+            InsertRange(presized, keys, 0, keys.Length);
+            presized.Dispose();
             TMap b = TMap.Create();
             InsertRangeTimed(b, keys, lat, 0, keys.Length);
             b.Dispose();

@@ -124,7 +124,7 @@ internal sealed record DemoReport
     {
         var rows = new List<string[]>
         {
-            new[] { "round", "map", "insert ns/op", "p99.99 ns", "max insert", "lookup hit ns", "lookup miss ns", "iterate ns", "remove ns", "batched hit / miss / remove ns", "gen0/1/2", "peak RSS MB", "load avg" },
+            new[] { "round", "map", "insert ns/op", "presized ns/op", "p99.99 ns", "max insert", "lookup hit ns", "lookup miss ns", "iterate ns", "remove ns", "batched hit / miss / remove ns", "gen0/1/2", "peak RSS MB", "load avg" },
         };
         foreach (IGrouping<(int Round, string Map), ChildResult> g in Children
                      .Where(c => c.Mode is "throughput" or "latency")
@@ -139,6 +139,7 @@ internal sealed record DemoReport
                 g.Key.Round.ToString(CultureInfo.InvariantCulture),
                 g.Key.Map,
                 F(t?.InsertNsPerOp, "0.0"),
+                t?.InsertPresizedBatchedNs is null ? F(t?.InsertPresizedNsPerOp, "0.0") : $"{F(t.InsertPresizedNsPerOp, "0.0")} ({F(t.InsertPresizedBatchedNs, "0.0")} batched)",
                 F(l?.Latency?.P9999Ns, "N0"),
                 l?.Latency is { } lat ? LatencyPlot.FormatNs(lat.MaxNs) : "-",
                 F(t?.LookupHitNs, "0.0"),

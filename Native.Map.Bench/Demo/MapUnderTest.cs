@@ -15,6 +15,9 @@ internal interface IMapUnderTest<TSelf> : IDisposable
     /// <summary>A new empty map (no capacity hint: the demo measures insert from empty).</summary>
     static abstract TSelf Create();
 
+    /// <summary>A new empty map sized for <paramref name="capacity"/> entries (the presized build).</summary>
+    static abstract TSelf CreatePresized(int capacity);
+
     int Count { get; }
 
     void Add(long key, long value);
@@ -45,6 +48,9 @@ internal interface IBatchedMapUnderTest
 
     /// <summary>Removes every key of <paramref name="keys"/>; returns how many were removed.</summary>
     int RemoveKeys(ReadOnlySpan<long> keys);
+
+    /// <summary>Inserts or overwrites every pair (<c>SetValues</c>).</summary>
+    void SetValues(ReadOnlySpan<long> keys, ReadOnlySpan<long> values);
 }
 
 /// <summary><see cref="Dictionary{TKey, TValue}"/>&lt;long, long&gt; under test.</summary>
@@ -53,6 +59,8 @@ internal readonly struct DictionaryUnderTest(Dictionary<long, long> map) : IMapU
     public static string Name => "Dictionary";
 
     public static DictionaryUnderTest Create() => new(new Dictionary<long, long>());
+
+    public static DictionaryUnderTest CreatePresized(int capacity) => new(new Dictionary<long, long>(capacity));
 
     public int Count => map.Count;
 
@@ -88,6 +96,8 @@ internal readonly struct NativeMapUnderTest(NativeMap<long, long> map) : IMapUnd
 
     public static NativeMapUnderTest Create() => new(new NativeMap<long, long>());
 
+    public static NativeMapUnderTest CreatePresized(int capacity) => new(new NativeMap<long, long>(capacity));
+
     public int Count => map.Count;
 
     public long NativeBytes => map.GetStats().NativeBytes;
@@ -101,6 +111,8 @@ internal readonly struct NativeMapUnderTest(NativeMap<long, long> map) : IMapUnd
     public int TryGetValues(ReadOnlySpan<long> keys, Span<long> values, Span<bool> found) => map.TryGetValues(keys, values, found);
 
     public int RemoveKeys(ReadOnlySpan<long> keys) => map.RemoveKeys(keys);
+
+    public void SetValues(ReadOnlySpan<long> keys, ReadOnlySpan<long> values) => map.SetValues(keys, values);
 
     public long SumAll()
     {

@@ -114,6 +114,7 @@ type childResult struct {
 	Map, Mode, Shape                                   string
 	N, Round, WarmupRounds                             int
 	LoadAverage, BuildMs, InsertNsPerOp, GcPauseMs     float64
+	InsertPresizedNsPerOp                              float64
 	GcCycles                                           *int
 	ManagedAllocatedBytes, ManagedLiveBytes            int64
 	MinorPageFaults, NativeBytes, NativeLiveBytesDelta int64
@@ -212,11 +213,12 @@ func measure(mode string, n, round int) childResult {
 	}
 	if mode == "throughput" {
 		measureOperations(m, keys, misses, order, &r, label)
+		m = nil // dropped before the presized build, as the .NET children dispose theirs
+		r.InsertPresizedNsPerOp = measurePresized(keys, label)
 	} else {
 		r.Latency = summarise(latencies, timerOverhead)
 		r.Plot = downSample(latencies)
 	}
-	runtime.KeepAlive(m)
 	return r
 }
 
@@ -262,6 +264,20 @@ func measureOperations(m map[int64]int64, keys, misses, order []int64, r *childR
 		insertRange(m, keys, 0, len(keys)) // refill, untimed
 	}
 	r.RemoveNs, r.RemovePasses = float64(removeNs)/(float64(passes)*float64(len(keys))), passes
+}
+
+// measurePresized builds a new map made with a size hint of N (DemoChild.MeasurePresized) once the
+// first one is collected and its memory given back; returns ns per insert.
+func measurePresized(keys []int64, label string) float64 {
+	runtime.GC()
+	debug.FreeOSMemory()
+	progress("%s insert presized (size hint %d)", label, len(keys))
+	m := make(map[int64]int64, len(keys))
+	ns := build(m, keys, label+" presized")
+	if len(m) != len(keys) {
+		panic(fmt.Sprintf("%s presized built %d entries, expected %d", label, len(m), len(keys)))
+	}
+	return float64(ns) / float64(len(keys))
 }
 
 func timeLookups(m map[int64]int64, probe []int64, expectFound bool, label string) (float64, int) {
