@@ -23,6 +23,8 @@ namespace Native.Map.Bench.Demo;
 /// histogram and plot; the clock read is in every sample, and its own cost is reported).</item>
 /// <item><c>telemetry</c>: the latency build with every Native.Map instrument enabled; only its
 /// growth table is used.</item>
+/// <item><c>presized</c>: a build into a map made with a capacity of N (and, for NativeMap, one
+/// through <c>SetValues</c>).</item>
 /// </list>
 /// The result goes to stdout as one JSON document; progress goes to stderr.
 /// </remarks>
@@ -59,9 +61,9 @@ internal static class DemoChild
                 default: throw new ArgumentException($"{Command}: unknown argument '{args[i]}'.");
             }
         }
-        if (n <= 0 || mode is not ("throughput" or "latency" or "telemetry"))
+        if (n <= 0 || mode is not ("throughput" or "latency" or "telemetry" or "presized"))
         {
-            throw new ArgumentException($"{Command}: need --map, --mode throughput|latency|telemetry and --n > 0.");
+            throw new ArgumentException($"{Command}: need --map, --mode throughput|latency|telemetry|presized and --n > 0.");
         }
         ChildResult result = map switch
         {
@@ -81,12 +83,22 @@ internal static class DemoChild
         long[] keys = Keys.Hits(n);
         long[] misses = mode == "throughput" ? Keys.Misses(n) : [];
         long[] order = mode == "throughput" ? Keys.Shuffled(keys) : [];
-        long[] latencies = mode == "throughput" ? [] : new long[n];
+        bool timed = mode is "latency" or "telemetry";
+        long[] latencies = timed ? new long[n] : [];
 
-        bool listen = mode != "throughput" && typeof(TMap) == typeof(NativeMapUnderTest);
+        bool listen = timed && typeof(TMap) == typeof(NativeMapUnderTest);
         int warmupRounds = WarmUp<TMap>(n, listen, full: mode == "telemetry");
         Progress($"{label} warm-up: {warmupRounds} rounds until the JIT went quiet");
-        double timerOverheadNs = mode == "throughput" ? 0 : TimerOverheadNs();
+        if (mode == "presized")
+        {
+            var presized = new ChildResult
+            {
+                Map = TMap.Name, Mode = mode, N = n, Round = round, WarmupRounds = warmupRounds,
+                LoadAverage = ProcessMemory.LoadAverage(), KeyDigest = Keys.Digest(keys),
+            };
+            return MeasurePresized<TMap>(keys, presized, label);
+        }
+        double timerOverheadNs = timed ? TimerOverheadNs() : 0;
 
         // Baseline: everything allocated, garbage collected, peak RSS reset.
         FullCollect();
@@ -152,7 +164,7 @@ internal static class DemoChild
         {
             result = MeasureOperations(map, keys, misses, order, result, label);
             map.Dispose();
-            return MeasurePresized<TMap>(keys, result, label);
+            return result;
         }
         map.Dispose();
         return result with
@@ -202,10 +214,11 @@ internal static class DemoChild
     }
 
     /// <summary>
-    /// The presized build, last: a new map made with a capacity of N, filled with the same keys and
-    /// timed like the build from empty; for a map with batched calls, another one filled with
-    /// <c>SetValues</c> in batches of <see cref="WriteBatch"/>. Each starts as the build from empty
-    /// did: the map before it disposed, its memory returned (<see cref="Settle"/>).
+    /// The <c>presized</c> mode: a map made with a capacity of N, filled with the same keys and timed
+    /// like the build from empty, in a process that has built nothing else (so both maps take fresh
+    /// memory, as the build from empty does); for a map with batched calls, then another one filled
+    /// with <c>SetValues</c> in batches of <see cref="WriteBatch"/>, after the first was disposed and
+    /// its memory returned (<see cref="Settle"/>: NativeMap maps fresh memory for every array).
     /// </summary>
     private static ChildResult MeasurePresized<TMap>(long[] keys, ChildResult result, string label)
         where TMap : struct, IMapUnderTest<TMap>

@@ -127,19 +127,20 @@ internal sealed record DemoReport
             new[] { "round", "map", "insert ns/op", "presized ns/op", "p99.99 ns", "max insert", "lookup hit ns", "lookup miss ns", "iterate ns", "remove ns", "batched hit / miss / remove ns", "gen0/1/2", "peak RSS MB", "load avg" },
         };
         foreach (IGrouping<(int Round, string Map), ChildResult> g in Children
-                     .Where(c => c.Mode is "throughput" or "latency")
+                     .Where(c => c.Mode is "throughput" or "latency" or "presized")
                      .GroupBy(c => (c.Round, c.Map))
                      .OrderBy(g => g.Key.Round)
                      .ThenBy(g => g.Key.Map, StringComparer.Ordinal))
         {
             ChildResult? t = g.FirstOrDefault(c => c.Mode == "throughput");
             ChildResult? l = g.FirstOrDefault(c => c.Mode == "latency");
+            ChildResult? p = g.FirstOrDefault(c => c.Mode == "presized");
             rows.Add(
             [
                 g.Key.Round.ToString(CultureInfo.InvariantCulture),
                 g.Key.Map,
                 F(t?.InsertNsPerOp, "0.0"),
-                t?.InsertPresizedBatchedNs is null ? F(t?.InsertPresizedNsPerOp, "0.0") : $"{F(t.InsertPresizedNsPerOp, "0.0")} ({F(t.InsertPresizedBatchedNs, "0.0")} batched)",
+                p?.InsertPresizedBatchedNs is null ? F(p?.InsertPresizedNsPerOp, "0.0") : $"{F(p.InsertPresizedNsPerOp, "0.0")} ({F(p.InsertPresizedBatchedNs, "0.0")} batched)",
                 F(l?.Latency?.P9999Ns, "N0"),
                 l?.Latency is { } lat ? LatencyPlot.FormatNs(lat.MaxNs) : "-",
                 F(t?.LookupHitNs, "0.0"),

@@ -135,13 +135,13 @@ func progress(format string, args ...any) {
 }
 
 func main() {
-	mode := flag.String("mode", "throughput", "throughput or latency")
+	mode := flag.String("mode", "throughput", "throughput, latency or presized")
 	n := flag.Int("n", 0, "entries")
 	round := flag.Int("round", 0, "round number (reported only)")
 	phaseMs := flag.Int64("phase-ms", 250, "minimum time of each lookup, iterate and remove phase")
 	flag.Parse()
-	if *n <= 0 || (*mode != "throughput" && *mode != "latency") {
-		fmt.Fprintln(os.Stderr, "gomap: need --mode throughput|latency and --n > 0")
+	if *n <= 0 || (*mode != "throughput" && *mode != "latency" && *mode != "presized") {
+		fmt.Fprintln(os.Stderr, "gomap: need --mode throughput|latency|presized and --n > 0")
 		os.Exit(2)
 	}
 	minPhaseNs = *phaseMs * 1_000_000
@@ -157,6 +157,12 @@ func measure(mode string, n, round int) childResult {
 	label := fmt.Sprintf("[GoMap %s r%d]", mode, round)
 	progress("%s keys: %d splitmix64 (seed 0x%X), misses, shuffled order; %s", label, n, keySeed, runtime.Version())
 	keys := stream(n, 0)
+	if mode == "presized" {
+		return childResult{
+			Map: "GoMap", Mode: mode, N: n, Round: round, KeyDigest: keyDigest(keys), LoadAverage: loadAverage(),
+			InsertPresizedNsPerOp: measurePresized(keys, label),
+		}
+	}
 	var misses, order, latencies []int64
 	digest := keyDigest(keys)
 	if mode == "throughput" {
@@ -213,8 +219,6 @@ func measure(mode string, n, round int) childResult {
 	}
 	if mode == "throughput" {
 		measureOperations(m, keys, misses, order, &r, label)
-		m = nil // dropped before the presized build, as the .NET children dispose theirs
-		r.InsertPresizedNsPerOp = measurePresized(keys, label)
 	} else {
 		r.Latency = summarise(latencies, timerOverhead)
 		r.Plot = downSample(latencies)
@@ -266,8 +270,8 @@ func measureOperations(m map[int64]int64, keys, misses, order []int64, r *childR
 	r.RemoveNs, r.RemovePasses = float64(removeNs)/(float64(passes)*float64(len(keys))), passes
 }
 
-// measurePresized builds a new map made with a size hint of N (DemoChild.MeasurePresized) once the
-// first one is collected and its memory given back; returns ns per insert.
+// measurePresized builds a map made with a size hint of N (the presized mode, DemoChild.MeasurePresized)
+// in a process that has built nothing else; returns ns per insert.
 func measurePresized(keys []int64, label string) float64 {
 	runtime.GC()
 	debug.FreeOSMemory()
