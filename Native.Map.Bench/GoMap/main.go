@@ -5,7 +5,7 @@
 // The demo builds it with the Go tool it is given (`demo --go`) and starts one process per mode and
 // round, as it does for the two .NET maps:
 //
-//	gomap --mode throughput|latency --n N --round R --phase-ms MS
+//	gomap --mode throughput|latency|presized --n N --round R --phase-ms MS
 //
 // It writes one JSON document to stdout with the field names of the demo's ChildResult, and
 // progress lines to stderr. The keys are the demo's: splitmix64 from the same seed, misses the next
@@ -13,7 +13,7 @@
 // the demo check that; it refuses a run whose contestants did not see the same keys.
 //
 // The map is made without a size hint and grows as a Go program's would, under the default GC
-// settings (GOGC=100). Go 1.19–1.23 maps are the bucket design NativeMap ports (Go 1.24 replaced it
+// settings (GOGC=100); the presized mode makes it with make(map[int64]int64, N). Go 1.19–1.23 maps are the bucket design NativeMap ports (Go 1.24 replaced it
 // with Swiss tables); on those versions the child also reads the map's B and overflow count from
 // its header for the demo's "shape" line.
 package main
