@@ -25,13 +25,15 @@ internal sealed record DemoOptions
         """
         demo [--n N] [--quick] [--rounds R] [--out DIR] [--telemetry] [--go [TOOL]]
 
-          Builds an N-entry long -> long index in NativeMap and in Dictionary<long, long>, each in
-          its own child process, and prints one side-by-side table (also written to DIR as
-          demo.json, demo.md and latency.png).
+          Builds an N-entry long -> long index in NativeMap and in Dictionary<long, long>, each
+          build in its own child process (per round and map: a build from empty timed whole, then
+          lookups, iteration and removal; a build with a clock read per insert; a presized
+          build), and prints one side-by-side table (also written to DIR as demo.json, demo.md
+          and latency.png).
 
           --n N         entries (default 10,000,000)
           --quick       N = 100,000 (a smoke test; still 3 rounds)
-          --rounds R    rounds of child processes, alternating which map goes first (default 3);
+          --rounds R    rounds of child processes, each starting with the next map (default 3);
                         the table shows the median of the rounds
           --out DIR     output folder (default artifacts/demo)
           --telemetry   also run a NativeMap build with every Native.Map instrument enabled and
