@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 
 namespace Native.Map;
@@ -78,22 +79,10 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     {
         if (NativeMapTelemetry.BucketsEvacuated.Enabled)
         {
-            RecordBucketsEvacuated(n);
+            RecordCount(NativeMapTelemetry.BucketsEvacuated, n);
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void RecordBucketsEvacuated(long n)
-    {
-        try
-        {
-            NativeMapTelemetry.BucketsEvacuated.Add(n);
-        }
-        catch (Exception)
-        {
-            NativeMapTelemetry.ListenerFailed();
-        }
-    }
 
     /// <summary>One overflow bucket was chained (Go: newoverflow).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -101,16 +90,17 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     {
         if (NativeMapTelemetry.OverflowBucketsAllocated.Enabled)
         {
-            RecordOverflowAllocated();
+            RecordCount(NativeMapTelemetry.OverflowBucketsAllocated, 1);
         }
     }
 
+    /// <summary>Adds <paramref name="n"/> to <paramref name="counter"/>, counting (not passing on) what a listener throws.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void RecordOverflowAllocated()
+    private static void RecordCount(Counter<long> counter, long n)
     {
         try
         {
-            NativeMapTelemetry.OverflowBucketsAllocated.Add(1);
+            counter.Add(n);
         }
         catch (Exception)
         {
