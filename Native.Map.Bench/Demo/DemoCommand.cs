@@ -61,7 +61,7 @@ internal static class DemoCommand
             {
                 foreach (string map in maps)
                 {
-                    children.Add(map == GoContestant.Name ? RunGoChild(go!, mode, o, round) : RunChild(map, mode, o, round));
+                    children.Add(RunChild(map, mode, o, round, go));
                     sequence.Add($"{map}/{mode}");
                 }
             }
@@ -115,29 +115,14 @@ internal static class DemoCommand
         return 0;
     }
 
-    private static ChildResult RunChild(string map, string mode, DemoOptions o, int round)
+    /// <summary>Runs one child (the Go map's through <paramref name="go"/>) and reads its result.</summary>
+    private static ChildResult RunChild(string map, string mode, DemoOptions o, int round, GoContestant? go = null)
     {
         var sw = Stopwatch.StartNew();
         DemoChild.Progress($"starting {map} {mode} run, round {round}");
-        List<string> args =
-        [
-            DemoChild.Command, "--map", map, "--mode", mode, "--n", o.N.ToString(CultureInfo.InvariantCulture),
-            "--round", round.ToString(CultureInfo.InvariantCulture), "--phase-ms", o.Quick ? "100" : "250",
-        ];
-        if (o.HugePages is not null)
-        {
-            args.AddRange(["--huge-pages", o.HugePages]);
-        }
-        (int exit, string output) = SelfProcess.Run(
-            args,
-            new Dictionary<string, string?>
-            {
-                // The demo measures the code users run: no probe counting.
-                ["NATIVEMAP_COUNT_PROBES"] = null,
-                // Start tiered compilation's call counting at once instead of after 100 ms of quiet, so the
-                // warm-up reaches tier-1 code in fewer rounds. Start-up only: steady-state code is the same.
-                ["DOTNET_TC_CallCountingDelayMs"] = "0",
-            });
+        (int exit, string output) = map == GoContestant.Name
+            ? go!.Run(mode, o.N, round, o.Quick)
+            : RunDotNetChild(map, mode, o, round);
         if (exit != 0)
         {
             throw new InvalidOperationException($"The {map} {mode} child process failed with exit code {exit}.");
@@ -148,13 +133,27 @@ internal static class DemoCommand
         return result;
     }
 
-    private static ChildResult RunGoChild(GoContestant go, string mode, DemoOptions o, int round)
+    private static (int ExitCode, string Output) RunDotNetChild(string map, string mode, DemoOptions o, int round)
     {
-        var sw = Stopwatch.StartNew();
-        DemoChild.Progress($"starting {GoContestant.Name} {mode} run, round {round}");
-        ChildResult result = go.Run(mode, o.N, round, o.Quick);
-        DemoChild.Progress($"finished {GoContestant.Name} {mode} run, round {round}, in {sw.Elapsed.TotalSeconds:N1} s");
-        return result;
+        List<string> args =
+        [
+            DemoChild.Command, "--map", map, "--mode", mode, "--n", o.N.ToString(CultureInfo.InvariantCulture),
+            "--round", round.ToString(CultureInfo.InvariantCulture), "--phase-ms", o.Quick ? "100" : "250",
+        ];
+        if (o.HugePages is not null)
+        {
+            args.AddRange(["--huge-pages", o.HugePages]);
+        }
+        return SelfProcess.Run(
+            args,
+            new Dictionary<string, string?>
+            {
+                // The demo measures the code users run: no probe counting.
+                ["NATIVEMAP_COUNT_PROBES"] = null,
+                // Start tiered compilation's call counting at once instead of after 100 ms of quiet, so the
+                // warm-up reaches tier-1 code in fewer rounds. Start-up only: steady-state code is the same.
+                ["DOTNET_TC_CallCountingDelayMs"] = "0",
+            });
     }
 
     /// <summary>Refuses the run unless every child of a mode generated the same keys (same digest).</summary>
