@@ -70,13 +70,15 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
         // Every path checks, after each call into the key's hash or equality code, that the map did
         // not change since here (CheckUnchangedSince): the pipelines carry buckets computed keys ahead.
         int version = ReadVersion();
+        // No growth under way and no probe counting: the array, mask and seed hold for the batch.
+        bool plain = _h.OldBuckets == null && !ProbeCounters.Enabled;
         if ((ulong)ArrayBytes(_h.B) < _pipelinedLookupMinBytes)
         {
-            return _h.OldBuckets == null && !ProbeCounters.Enabled
+            return plain
                 ? TryGetValuesFromCachePlain(keys, values, found, version)
                 : TryGetValuesFromCache(keys, values, found, version);
         }
-        if (_h.OldBuckets == null && !ProbeCounters.Enabled)
+        if (plain)
         {
             return TryGetValuesPipelined(keys, values, found, version);
         }
@@ -208,17 +210,33 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// </summary>
     private static void CheckBatchOutputs(ReadOnlySpan<TKey> keys, Span<TValue> values, Span<bool> flags)
     {
-        if (values.Length < keys.Length || flags.Length < keys.Length)
-        {
-            ThrowHelper.ThrowOutputTooShort();
-        }
+        ReadOnlySpan<byte> valueBytes = OutputBytes(keys, values);
+        ReadOnlySpan<byte> flagBytes = OutputBytes(keys, flags);
         ReadOnlySpan<byte> keyBytes = MemoryMarshal.AsBytes(keys);
-        ReadOnlySpan<byte> valueBytes = MemoryMarshal.AsBytes((ReadOnlySpan<TValue>)values[..keys.Length]);
-        ReadOnlySpan<byte> flagBytes = MemoryMarshal.AsBytes((ReadOnlySpan<bool>)flags[..keys.Length]);
         if (keyBytes.Overlaps(valueBytes) || keyBytes.Overlaps(flagBytes) || valueBytes.Overlaps(flagBytes))
         {
             ThrowHelper.ThrowSpansOverlap();
         }
+    }
+
+    /// <summary><see cref="CheckBatchOutputs"/> for a batch with one output span, <paramref name="flags"/>.</summary>
+    private static void CheckBatchOutput(ReadOnlySpan<TKey> keys, Span<bool> flags)
+    {
+        if (MemoryMarshal.AsBytes(keys).Overlaps(OutputBytes(keys, flags)))
+        {
+            ThrowHelper.ThrowSpansOverlap();
+        }
+    }
+
+    /// <summary>The bytes of <paramref name="output"/> a batch over <paramref name="keys"/> writes, after checking it is at least as long as the keys.</summary>
+    private static ReadOnlySpan<byte> OutputBytes<T>(ReadOnlySpan<TKey> keys, Span<T> output)
+        where T : unmanaged
+    {
+        if (output.Length < keys.Length)
+        {
+            ThrowHelper.ThrowOutputTooShort();
+        }
+        return MemoryMarshal.AsBytes((ReadOnlySpan<T>)output[..keys.Length]);
     }
 
     /// <summary>Looks <paramref name="key"/> up in the chain at <paramref name="b"/> and writes the outcome: 1 if found.</summary>
@@ -415,14 +433,7 @@ public unsafe partial class NativeMap<TKey, TValue, THasher>
     /// <remarks>The batch stops at the first failure, as <see cref="RemoveKeys(ReadOnlySpan{TKey})"/> describes.</remarks>
     public int RemoveKeys(ReadOnlySpan<TKey> keys, Span<bool> removed)
     {
-        if (removed.Length < keys.Length)
-        {
-            ThrowHelper.ThrowOutputTooShort();
-        }
-        if (MemoryMarshal.AsBytes(keys).Overlaps(MemoryMarshal.AsBytes((ReadOnlySpan<bool>)removed[..keys.Length])))
-        {
-            ThrowHelper.ThrowSpansOverlap();
-        }
+        CheckBatchOutput(keys, removed);
         return RemoveKeys(keys, default, removed, report: true, readValues: false);
     }
 
