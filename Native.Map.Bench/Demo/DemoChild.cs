@@ -126,10 +126,7 @@ internal static class DemoChild
         List<GrowthEvent>? growths = growth?.Growths();
         growth?.Dispose();
         long managedLive = GC.GetTotalMemory(forceFullCollection: true) - managedBefore;
-        if (map.Count != n)
-        {
-            throw new InvalidOperationException($"{label} built {map.Count} entries, expected {n}.");
-        }
+        CheckCount(map, n, label);
         string shape = map.Describe();
         Progress($"{label} built in {Ticks.ToMs(buildTicks):N0} ms: {shape}");
 

@@ -242,13 +242,13 @@ internal static class DemoCommand
     private static List<TargetCheck> Targets(List<MetricRow> table, List<ChildResult> children)
     {
         MetricRow Find(string metric) => table.First(r => r.Metric == metric);
-        TargetCheck Ratio(string target, string metric, double limit)
-        {
-            MetricRow r = Find(metric);
-            return r.Ratio is double x
-                ? new TargetCheck($"{target} <= {limit.ToString("0.00", CultureInfo.InvariantCulture)}x Dictionary", $"{x.ToString(x < 0.1 ? "0.0000" : "0.00", CultureInfo.InvariantCulture)}x", x <= limit)
-                : new TargetCheck($"{target} <= {limit:0.00}x Dictionary", "n/a", false);
-        }
+        // A check on a ratio: met when it is known and passes; "n/a" (not met) when a side is missing.
+        static TargetCheck RatioCheck(string target, double? ratio, Func<double, bool> met) =>
+            ratio is double x
+                ? new TargetCheck(target, $"{x.ToString(x < 0.1 ? "0.0000" : "0.00", CultureInfo.InvariantCulture)}x", met(x))
+                : new TargetCheck(target, "n/a", false);
+        TargetCheck Ratio(string target, string metric, double limit) =>
+            RatioCheck($"{target} <= {limit.ToString("0.00", CultureInfo.InvariantCulture)}x Dictionary", Find(metric).Ratio, x => x <= limit);
         List<ChildResult> native = children.Where(c => c.Map == "NativeMap" && c.Mode is "throughput" or "latency").ToList();
         int gen2 = native.Count == 0 ? 0 : native.Max(c => c.Gen2);
         double heapMb = native.Where(c => c.Mode == "throughput").Select(c => c.ManagedLiveBytes / 1048576.0).DefaultIfEmpty(0).Max();
@@ -279,10 +279,7 @@ internal static class DemoCommand
                 ("iterate", "iterate all"), ("remove", "remove all, shuffled"), ("max single-insert latency", "per-insert latency max"),
             })
             {
-                MetricRow r = Find(metric);
-                checks.Add(r.RatioToGo is double x
-                    ? new TargetCheck($"{workload}: ahead of Go's map (< 1x Go)", $"{x.ToString(x < 0.1 ? "0.0000" : "0.00", CultureInfo.InvariantCulture)}x", x < 1)
-                    : new TargetCheck($"{workload}: ahead of Go's map (< 1x Go)", "n/a", false));
+                checks.Add(RatioCheck($"{workload}: ahead of Go's map (< 1x Go)", Find(metric).RatioToGo, x => x < 1));
             }
         }
         return checks;

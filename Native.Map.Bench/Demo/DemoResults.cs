@@ -60,7 +60,7 @@ internal sealed record ChildResult
 
     public double InsertNsPerOp { get; init; }
 
-    /// <summary>Build of a map made with a capacity of N (throughput mode, after the other phases), ns per insert.</summary>
+    /// <summary>Build of a map made with a capacity of N (presized mode, a process of its own), ns per insert.</summary>
     public double? InsertPresizedNsPerOp { get; init; }
 
     /// <summary>The presized build through <c>SetValues</c> (1,024 keys a call), ns per key; null for a map without batched calls.</summary>
